@@ -1,0 +1,128 @@
+"""Configuration of the public request form: its fields and its short-URL aliases."""
+
+from __future__ import annotations
+
+from django.core.exceptions import ValidationError
+from django.db import models
+from django.utils.translation import get_language
+from django.utils.translation import gettext_lazy as _
+
+
+class FieldType(models.TextChoices):
+    TEXT = "text", _("Text")
+    LONG_TEXT = "long_text", _("Long text")
+    DATE = "date", _("Date")
+    CHOICE = "choice", _("Choice")
+    EMAIL = "email", _("Email")
+    PHONE = "phone", _("Phone")
+    FILE = "file", _("File")
+
+
+# Keys with a built-in meaning: they fill the customer and the ticket instead of custom fields.
+SYSTEM_FIELD_KEYS = {
+    "name": FieldType.TEXT,
+    "email": FieldType.EMAIL,
+    "phone": FieldType.PHONE,
+    "request_type": FieldType.CHOICE,
+    "subject": FieldType.TEXT,
+    "message": FieldType.LONG_TEXT,
+    "attachments": FieldType.FILE,
+}
+
+
+def _localised(mapping: dict[str, str], language: str | None, fallback: str) -> str:
+    lang = (language or get_language() or "en")[:2]
+    return mapping.get(lang) or mapping.get("en") or fallback
+
+
+class FormField(models.Model):
+    key = models.SlugField(
+        _("key"),
+        max_length=60,
+        unique=True,
+        help_text=_(
+            "Stable name; name, email, phone, request_type, subject, "
+            "message and attachments have a built-in meaning."
+        ),
+    )
+    field_type = models.CharField(_("type"), max_length=12, choices=FieldType.choices)
+    labels = models.JSONField(_("label per language"), default=dict)
+    help_texts = models.JSONField(_("help text per language"), default=dict, blank=True)
+    required = models.BooleanField(_("required"), default=False)
+    order = models.PositiveSmallIntegerField(_("order"), default=0)
+    active = models.BooleanField(_("active"), default=True)
+    choices = models.JSONField(
+        _("choices"),
+        default=list,
+        blank=True,
+        help_text=_(
+            'For choice fields: [{"value": "a", "labels": {"en": "A"}}, ...]. '
+            "The request_type field takes its choices from the request types."
+        ),
+    )
+    max_length = models.PositiveIntegerField(_("maximum length"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["order", "id"]
+        verbose_name = _("form field")
+        verbose_name_plural = _("form fields")
+
+    def __str__(self) -> str:
+        return self.key
+
+    def label(self, language: str | None = None) -> str:
+        return _localised(self.labels, language, self.key.replace("_", " ").capitalize())
+
+    def help_text(self, language: str | None = None) -> str:
+        return _localised(self.help_texts, language, "")
+
+    def clean(self) -> None:
+        expected = SYSTEM_FIELD_KEYS.get(self.key)
+        if expected and self.field_type != expected:
+            raise ValidationError(
+                {
+                    "field_type": _("The %(key)s field must be of type %(type)s.")
+                    % {"key": self.key, "type": expected.label}
+                }
+            )
+        choices_ok = isinstance(self.choices, list) and all(
+            isinstance(c, dict) and c.get("value") for c in self.choices
+        )
+        needs_choices = self.field_type == FieldType.CHOICE and self.key != "request_type"
+        if needs_choices and (not self.choices or not choices_ok):
+            raise ValidationError(
+                {"choices": _('A choice field needs a list of choices, each with a "value".')}
+            )
+
+class FormAlias(models.Model):
+    """A short path (``/crisis``, ``/refund``) that shows the form, optionally preset."""
+
+    path = models.SlugField(
+        _("path"),
+        max_length=60,
+        unique=True,
+        help_text=_("Served at /<path>, e.g. crisis → /crisis."),
+    )
+    request_type = models.ForeignKey(
+        "tickets.RequestType",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        verbose_name=_("preselected type"),
+    )
+    titles = models.JSONField(_("title per language"), default=dict, blank=True)
+    intros = models.JSONField(_("introduction per language"), default=dict, blank=True)
+    active = models.BooleanField(_("active"), default=True)
+
+    class Meta:
+        verbose_name = _("form alias")
+        verbose_name_plural = _("form aliases")
+
+    def __str__(self) -> str:
+        return f"/{self.path}"
+
+    def title(self, language: str | None = None) -> str:
+        return _localised(self.titles, language, "")
+
+    def intro(self, language: str | None = None) -> str:
+        return _localised(self.intros, language, "")

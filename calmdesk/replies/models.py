@@ -1,0 +1,34 @@
+"""Editable message templates per kind and language (autoresponder, reply notification, alert)."""
+
+from __future__ import annotations
+
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class TemplateKind(models.TextChoices):
+    AUTORESPONDER = "autoresponder", _("Autoresponder (request received)")
+    AGENT_REPLY = "agent_reply", _("Agent reply to customer")
+    ALERT = "alert", _("Alert to team lead")
+
+
+class MessageTemplate(models.Model):
+    kind = models.CharField(_("kind"), max_length=20, choices=TemplateKind.choices)
+    language = models.CharField(_("language"), max_length=10)
+    subject = models.CharField(_("subject"), max_length=300)
+    body = models.TextField(
+        _("body"),
+        help_text=_(
+            "Django template syntax. Placeholders: {{ name }}, {{ reference }}, "
+            "{{ tracking_url }}, {{ expected_wait }}, {{ request_type }}, {{ subject }}, "
+            "{{ reply }}, {{ team }}."
+        ),
+    )
+
+    class Meta:
+        verbose_name = _("message template")
+        verbose_name_plural = _("message templates")
+        constraints = [models.UniqueConstraint(fields=["kind", "language"], name="template_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.kind} [{self.language}]"

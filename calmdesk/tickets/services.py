@@ -1,0 +1,519 @@
+"""WRITES on tickets. Every state change of a ticket goes through ``_change`` and leaves an event.
+
+Services take keyword arguments, run in a transaction, lock the ticket row, write an event and
+queue side effects through the outbox (delivered after commit).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from datetime import datetime
+from typing import Any
+
+import nh3
+from django.contrib.auth.models import AbstractBaseUser
+from django.core.files.uploadedfile import UploadedFile
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from calmdesk.accounts.models import Team
+from calmdesk.core.errors import DomainError
+from calmdesk.customers.models import Customer
+from calmdesk.routing.services import TriageOutcome, triage_evaluate
+from calmdesk.sla.services import sla_alert_due_at, sla_due_times
+
+from .enums import (
+    PRIORITY_BASE_SCORE,
+    ActorKind,
+    Channel,
+    EventType,
+    MessageKind,
+    Priority,
+    TicketStatus,
+)
+from .events import record_event
+from .models import Attachment, Message, RequestType, Tag, Ticket
+
+User = AbstractBaseUser
+
+ALLOWED_TAGS = {
+    "a",
+    "b",
+    "blockquote",
+    "br",
+    "code",
+    "div",
+    "em",
+    "h1",
+    "h2",
+    "h3",
+    "h4",
+    "hr",
+    "i",
+    "li",
+    "ol",
+    "p",
+    "pre",
+    "span",
+    "strong",
+    "table",
+    "tbody",
+    "td",
+    "th",
+    "thead",
+    "tr",
+    "u",
+    "ul",
+}
+
+
+def sanitize_html(html: str) -> str:
+    """Allow a safe subset of HTML; links get rel=noopener noreferrer nofollow."""
+    return nh3.clean(html, tags=ALLOWED_TAGS, link_rel="noopener noreferrer nofollow")
+
+
+def text_to_html(text: str) -> str:
+    """Plain text → escaped HTML paragraphs (the safe way to show what a customer typed)."""
+    from django.utils.html import linebreaks
+
+    return linebreaks(text, autoescape=True)
+
+
+def queue_score_for(priority: str, boost: int) -> int:
+    return PRIORITY_BASE_SCORE[Priority(priority)] + boost
+
+
+# ------------------------------------------------------------------------------------------
+# Creation
+# ------------------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def ticket_create(
+    *,
+    customer: Customer,
+    subject: str,
+    body_text: str,
+    request_type: RequestType | None,
+    channel: str = Channel.FORM,
+    language: str = "en",
+    custom_fields: dict[str, Any] | None = None,
+    attachments: Sequence[UploadedFile] = (),
+    intake_key: str | None = None,
+    actor: User | None = None,
+    now: datetime | None = None,
+) -> Ticket:
+    """Open a ticket with the customer's first message, triaged, with SLA due times."""
+    now = now or timezone.now()
+    priority = request_type.default_priority if request_type else Priority.NORMAL
+    ticket = Ticket.objects.create(
+        subject=subject.strip()[:300] or _("(no subject)"),
+        customer=customer,
+        request_type=request_type,
+        team=request_type.team if request_type else None,
+        priority=priority,
+        queue_score=queue_score_for(priority, 0),
+        custom_fields=custom_fields or {},
+        channel=channel,
+        language=language,
+        intake_key=intake_key,
+        last_customer_message_at=now,
+    )
+    Ticket.objects.filter(pk=ticket.pk).update(created_at=now)
+    ticket.created_at = now
+    message = _add_message(
+        ticket=ticket,
+        kind=MessageKind.INBOUND,
+        channel=channel,
+        body_text=body_text,
+        author_customer=customer,
+        attachments=attachments,
+    )
+    record_event(
+        ticket,
+        EventType.CREATED,
+        actor=actor,
+        actor_kind=ActorKind.AGENT if actor else ActorKind.CUSTOMER,
+        at=now,
+        data={
+            "channel": channel,
+            "message": message.pk,
+            "request_type": request_type.key if request_type else None,
+            "team": ticket.team_id,
+            "priority": priority,
+        },
+    )
+    outcome = triage_evaluate(ticket=ticket, text=f"{subject}\n{body_text}", now=now)
+    _apply_triage(ticket, outcome, now=now, include_team=True)
+    _refresh_sla(ticket, start=now)
+    ticket.save()
+    return ticket
+
+
+def _add_message(
+    *,
+    ticket: Ticket,
+    kind: MessageKind,
+    channel: str,
+    body_text: str,
+    body_html: str = "",
+    author_user: User | None = None,
+    author_customer: Customer | None = None,
+    attachments: Sequence[UploadedFile] = (),
+) -> Message:
+    message = Message.objects.create(
+        ticket=ticket,
+        kind=kind,
+        channel=channel,
+        body_text=body_text,
+        body_html=sanitize_html(body_html) if body_html else text_to_html(body_text),
+        author_user=author_user,
+        author_customer=author_customer,  # type: ignore[misc]
+    )
+    for upload in attachments:
+        Attachment.objects.create(
+            message=message,
+            file=upload,
+            filename=(upload.name or "file")[:255],
+            content_type=(upload.content_type or "application/octet-stream")[:120],
+            size=upload.size or 0,
+        )
+    return message
+
+
+# ------------------------------------------------------------------------------------------
+# Triage and SLA (derived state, recomputed by the services that change its inputs)
+# ------------------------------------------------------------------------------------------
+
+
+def _apply_triage(
+    ticket: Ticket, outcome: TriageOutcome, *, now: datetime, include_team: bool
+) -> dict[str, Any]:
+    """Apply a triage outcome to the in-memory ticket; records a TRIAGE event with the diff."""
+    before = {"priority": ticket.priority, "team": ticket.team_id, "boost": ticket.queue_boost}
+    if outcome.priority:
+        ticket.priority = outcome.priority
+    if include_team and outcome.team is not None:
+        ticket.team = outcome.team
+    ticket.queue_boost = outcome.boost
+    ticket.queue_score = queue_score_for(ticket.priority, ticket.queue_boost)
+    ticket.triage_recheck_at = outcome.recheck_at
+    added_tags: list[str] = []
+    if outcome.tags:
+        existing = set(ticket.tags.values_list("name", flat=True))
+        added_tags = [t for t in outcome.tags if t not in existing]
+        for name in added_tags:
+            tag, _created = Tag.objects.get_or_create(name=name)
+            ticket.tags.add(tag)
+    after = {"priority": ticket.priority, "team": ticket.team_id, "boost": ticket.queue_boost}
+    if outcome.matched and (before != after or added_tags):
+        record_event(
+            ticket,
+            EventType.TRIAGE,
+            at=now,
+            data={
+                "rules": outcome.matched,
+                "before": before,
+                "after": after,
+                "tags_added": added_tags,
+            },
+        )
+    return {"before": before, "after": after}
+
+
+def _refresh_sla(ticket: Ticket, *, start: datetime | None = None) -> None:
+    """Recompute due times and the alert time after a priority or team change."""
+    start = start or ticket.created_at
+    first_due, resolution_due = sla_due_times(
+        team=ticket.team, priority=ticket.priority, start=start
+    )
+    if ticket.first_replied_at is None:
+        ticket.first_reply_due_at = first_due
+        ticket.alert_due_at = None
+        if not ticket.alerts.exists():
+            ticket.alert_due_at = sla_alert_due_at(
+                priority=ticket.priority, created_at=ticket.created_at
+            )
+    ticket.resolution_due_at = resolution_due
+
+
+@transaction.atomic
+def ticket_retriage(*, ticket_id: int, now: datetime | None = None) -> Ticket | None:
+    """Re-evaluate the rules when a date condition may have changed its answer.
+
+    Only priority, queue boost and tags follow the rules here; the team is left as the agents
+    set it (a re-route would undo a transfer).
+    """
+    now = now or timezone.now()
+    ticket = Ticket.objects.select_for_update().filter(pk=ticket_id).first()
+    if ticket is None:
+        return None
+    if ticket.status not in (TicketStatus.NEW, TicketStatus.OPEN, TicketStatus.PENDING):
+        Ticket.objects.filter(pk=ticket.pk).update(triage_recheck_at=None)
+        return ticket
+    first = ticket.messages.filter(kind=MessageKind.INBOUND).order_by("created_at", "id").first()
+    text = f"{ticket.subject}\n{first.body_text if first else ''}"
+    outcome = triage_evaluate(ticket=ticket, text=text, now=now)
+    before_priority = ticket.priority
+    _apply_triage(ticket, outcome, now=now, include_team=False)
+    if ticket.priority != before_priority:
+        _refresh_sla(ticket)
+    ticket.save()
+    return ticket
+
+
+# ------------------------------------------------------------------------------------------
+# Field changes: one path, one event each
+# ------------------------------------------------------------------------------------------
+
+
+def _lock(ticket: Ticket) -> Ticket:
+    return Ticket.objects.select_for_update().get(pk=ticket.pk)
+
+
+def _change(
+    ticket: Ticket,
+    *,
+    field: str,
+    new: Any,
+    event: EventType,
+    actor: User | None,
+    data: dict[str, Any] | None = None,
+    now: datetime | None = None,
+) -> Ticket:
+    """Set one field on the locked ticket, keep derived state true, and record the event."""
+    locked = _lock(ticket)
+    is_relation = Ticket._meta.get_field(field).is_relation
+    old = getattr(locked, f"{field}_id") if is_relation else getattr(locked, field)
+    if old == _plain(new):
+        return locked
+    setattr(locked, field, new)
+    now = now or timezone.now()
+    if field == "priority":
+        locked.queue_score = queue_score_for(locked.priority, locked.queue_boost)
+        _refresh_sla(locked)
+    elif field == "team":
+        _refresh_sla(locked)
+    elif field == "status":
+        if new == TicketStatus.SOLVED:
+            locked.solved_at = now
+        elif old in (TicketStatus.SOLVED, TicketStatus.CLOSED):
+            locked.solved_at = None
+        if new in (TicketStatus.SOLVED, TicketStatus.CLOSED):
+            locked.triage_recheck_at = None
+    locked.save()
+    record_event(
+        locked, event, actor=actor, at=now, data={"from": old, "to": _plain(new), **(data or {})}
+    )
+    return locked
+
+
+def _plain(value: Any) -> Any:
+    return getattr(value, "pk", value)
+
+
+@transaction.atomic
+def ticket_change_status(*, ticket: Ticket, status: str, actor: User | None) -> Ticket:
+    if status not in TicketStatus.values:
+        raise DomainError(_("Unknown status."), field="status")
+    return _change(ticket, field="status", new=status, event=EventType.STATUS, actor=actor)
+
+
+@transaction.atomic
+def ticket_change_priority(*, ticket: Ticket, priority: str, actor: User | None) -> Ticket:
+    if priority not in Priority.values:
+        raise DomainError(_("Unknown priority."), field="priority")
+    return _change(ticket, field="priority", new=priority, event=EventType.PRIORITY, actor=actor)
+
+
+@transaction.atomic
+def ticket_change_request_type(
+    *, ticket: Ticket, request_type: RequestType | None, actor: User | None
+) -> Ticket:
+    return _change(
+        ticket, field="request_type", new=request_type, event=EventType.REQUEST_TYPE, actor=actor
+    )
+
+
+@transaction.atomic
+def ticket_transfer(*, ticket: Ticket, team: Team, reason: str, actor: User | None) -> Ticket:
+    """Move a ticket to another team. The reason is required: transfers are analysed."""
+    reason = reason.strip()
+    if not reason:
+        raise DomainError(_("Say why the ticket is transferred."), field="reason")
+    return _change(
+        ticket,
+        field="team",
+        new=team,
+        event=EventType.TRANSFER,
+        actor=actor,
+        data={"reason": reason[:500]},
+    )
+
+
+@transaction.atomic
+def ticket_assign(*, ticket: Ticket, assignee: User | None, actor: User | None) -> Ticket:
+    """Assign (or unassign with None). The assignee must be an active agent."""
+    if assignee is not None and (not assignee.is_active or not hasattr(assignee, "agent")):
+        raise DomainError(_("Only active agents can be assigned."), field="assignee")
+    locked = _change(ticket, field="assignee", new=assignee, event=EventType.ASSIGN, actor=actor)
+    if assignee is not None and locked.status == TicketStatus.NEW:
+        locked = _change(
+            locked, field="status", new=TicketStatus.OPEN, event=EventType.STATUS, actor=actor
+        )
+    return locked
+
+
+@transaction.atomic
+def ticket_set_tags(*, ticket: Ticket, names: Iterable[str], actor: User | None) -> Ticket:
+    from django.utils.text import slugify
+
+    wanted = sorted({slugify(n, allow_unicode=True) for n in names if n.strip()} - {""})
+    locked = _lock(ticket)
+    before = sorted(locked.tags.values_list("name", flat=True))
+    if before == wanted:
+        return locked
+    tags = [Tag.objects.get_or_create(name=name)[0] for name in wanted]
+    locked.tags.set(tags)
+    locked.save(update_fields=["updated_at"])
+    record_event(locked, EventType.TAGS, actor=actor, data={"from": before, "to": wanted})
+    return locked
+
+
+# ------------------------------------------------------------------------------------------
+# Conversation
+# ------------------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def ticket_reply(
+    *,
+    ticket: Ticket,
+    actor: User,
+    body_text: str,
+    attachments: Sequence[UploadedFile] = (),
+    status_after: str | None = None,
+    now: datetime | None = None,
+) -> Message:
+    """An agent answers the customer: message, event, first-reply time, email via the outbox."""
+    from calmdesk.replies.services import agent_reply_queue
+
+    body_text = body_text.strip()
+    if not body_text:
+        raise DomainError(_("Write a reply first."), field="body")
+    if status_after is not None and status_after not in TicketStatus.values:
+        raise DomainError(_("Unknown status."), field="status")
+    now = now or timezone.now()
+    locked = _lock(ticket)
+    message = _add_message(
+        ticket=locked,
+        kind=MessageKind.OUTBOUND,
+        channel=locked.channel,
+        body_text=body_text,
+        author_user=actor,
+        attachments=attachments,
+    )
+    first = locked.first_replied_at is None
+    if first:
+        locked.first_replied_at = now
+    locked.last_agent_message_at = now
+    locked.alert_due_at = None
+    locked.save()
+    record_event(
+        locked,
+        EventType.AGENT_REPLY,
+        actor=actor,
+        at=now,
+        data={"message": message.pk, "first_reply": first},
+    )
+    email = locked.customer.primary_email
+    if email:
+        agent_reply_queue(ticket=locked, message=message, to=email)
+    target = status_after or (TicketStatus.OPEN if locked.status == TicketStatus.NEW else None)
+    if target and target != locked.status:
+        locked = _change(
+            locked, field="status", new=target, event=EventType.STATUS, actor=actor, now=now
+        )
+    ticket.refresh_from_db()
+    return message
+
+
+@transaction.atomic
+def ticket_add_note(
+    *, ticket: Ticket, actor: User, body_text: str, attachments: Sequence[UploadedFile] = ()
+) -> Message:
+    body_text = body_text.strip()
+    if not body_text:
+        raise DomainError(_("Write the note first."), field="body")
+    locked = _lock(ticket)
+    message = _add_message(
+        ticket=locked,
+        kind=MessageKind.NOTE,
+        channel=locked.channel,
+        body_text=body_text,
+        author_user=actor,
+        attachments=attachments,
+    )
+    locked.save(update_fields=["updated_at"])
+    record_event(locked, EventType.NOTE, actor=actor, data={"message": message.pk})
+    return message
+
+
+@transaction.atomic
+def ticket_customer_reply(
+    *,
+    ticket: Ticket,
+    customer: Customer,
+    body_text: str,
+    channel: str = Channel.FORM,
+    attachments: Sequence[UploadedFile] = (),
+    now: datetime | None = None,
+) -> Message:
+    """The customer writes again. A solved or pending ticket goes back to the queue."""
+    body_text = body_text.strip()
+    if not body_text:
+        raise DomainError(_("Write a message first."), field="body")
+    now = now or timezone.now()
+    locked = _lock(ticket)
+    if locked.status == TicketStatus.CLOSED:
+        raise DomainError(
+            _("This request is closed. Please submit a new request."), field="body", code="closed"
+        )
+    message = _add_message(
+        ticket=locked,
+        kind=MessageKind.INBOUND,
+        channel=channel,
+        body_text=body_text,
+        author_customer=customer,
+        attachments=attachments,
+    )
+    locked.last_customer_message_at = now
+    locked.save()
+    record_event(
+        locked,
+        EventType.CUSTOMER_MESSAGE,
+        actor_kind=ActorKind.CUSTOMER,
+        at=now,
+        data={"message": message.pk, "channel": channel},
+    )
+    if locked.status in (TicketStatus.SOLVED, TicketStatus.PENDING):
+        was_solved = locked.status == TicketStatus.SOLVED
+        locked = _change(
+            locked,
+            field="status",
+            new=TicketStatus.OPEN,
+            event=EventType.STATUS,
+            actor=None,
+            now=now,
+            data={"by_customer": True},
+        )
+        if was_solved:
+            record_event(
+                locked,
+                EventType.REOPENED,
+                actor_kind=ActorKind.CUSTOMER,
+                at=now,
+                data={"message": message.pk},
+            )
+    return message

@@ -1,0 +1,19 @@
+from django.conf import settings
+from django.contrib import admin
+from django.urls import include, path
+from django.views.i18n import set_language
+
+urlpatterns = [
+    path("admin/", admin.site.urls),
+    path("i18n/setlang/", set_language, name="set_language"),
+    path("api/", include("calmdesk.api.urls")),
+    path("accounts/", include("calmdesk.accounts.urls")),
+    path("agent/", include("calmdesk.tickets.urls")),
+    # Public side last: it owns /help, /t/<token> and the admin-defined short aliases (/<path>).
+    path("", include("calmdesk.inbox.urls")),
+]
+
+if settings.DEBUG:
+    from django.conf.urls.static import static
+
+    urlpatterns += static(settings.MEDIA_URL, document_root=settings.MEDIA_ROOT)
