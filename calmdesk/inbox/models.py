@@ -94,6 +94,7 @@ class FormField(models.Model):
                 {"choices": _('A choice field needs a list of choices, each with a "value".')}
             )
 
+
 class FormAlias(models.Model):
     """A short path (``/crisis``, ``/refund``) that shows the form, optionally preset."""
 

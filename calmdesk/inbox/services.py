@@ -76,6 +76,8 @@ def intake_submit(
                 now=now,
             )
             estimate = expected_wait(team=ticket.team, ticket=ticket, now=now)
+            ticket.announced_wait_minutes = estimate.minutes
+            ticket.save(update_fields=["announced_wait_minutes"])
             if submission.email and not auto_submitted:
                 autoresponder_queue(ticket=ticket, to=submission.email, estimate=estimate)
     except IntegrityError:

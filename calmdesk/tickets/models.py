@@ -127,6 +127,8 @@ class Ticket(models.Model):
     last_customer_message_at = models.DateTimeField(null=True, blank=True)
     last_agent_message_at = models.DateTimeField(null=True, blank=True)
     solved_at = models.DateTimeField(_("solved"), null=True, blank=True)
+    # The expected wait announced to the customer at intake (form, email and API show this one).
+    announced_wait_minutes = models.PositiveIntegerField(null=True, blank=True, editable=False)
     # When the "no agent reply" alert falls due (null once replied or alerted).
     alert_due_at = models.DateTimeField(null=True, blank=True, editable=False)
     # When a date condition of a triage rule may next change its answer (null: never).
