@@ -146,10 +146,14 @@ else:
     CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
 
 HUEY_IMMEDIATE = env.bool("HUEY_IMMEDIATE", default=TESTING)
+# Parallel test workers (pytest-xdist) each get their own queue.
+_HUEY_NAME = (
+    "calmdesk-test-" + env.str("PYTEST_XDIST_WORKER", default="0") if TESTING else "calmdesk"
+)
 if REDIS_URL:
     HUEY = {
         "huey_class": "huey.PriorityRedisHuey",
-        "name": env.str("HUEY_NAME", default="calmdesk-test" if TESTING else "calmdesk"),
+        "name": env.str("HUEY_NAME", default=_HUEY_NAME),
         "url": REDIS_URL,
         "immediate": HUEY_IMMEDIATE,
         "immediate_use_memory": False,
@@ -158,8 +162,8 @@ if REDIS_URL:
 else:
     HUEY = {
         "huey_class": "huey.SqliteHuey",
-        "name": "calmdesk",
-        "filename": str(VAR_DIR / "huey.sqlite3"),
+        "name": _HUEY_NAME,
+        "filename": str(VAR_DIR / f"{_HUEY_NAME}.sqlite3"),
         "immediate": HUEY_IMMEDIATE,
         "consumer": {"workers": env.int("HUEY_WORKERS", default=2), "worker_type": "thread"},
     }
