@@ -104,11 +104,15 @@ def ticket_create(
     actor: User | None = None,
     now: datetime | None = None,
 ) -> Ticket:
-    """Open a ticket with the customer's first message, triaged, with SLA due times."""
+    """Open a ticket with the customer's first message, triaged, with SLA due times.
+
+    Triage and SLA are decided before the row is written, so intake costs one ticket INSERT.
+    """
     now = now or timezone.now()
     priority = request_type.default_priority if request_type else Priority.NORMAL
-    ticket = Ticket.objects.create(
-        subject=subject.strip()[:300] or _("(no subject)"),
+    subject = subject.strip()[:300] or _("(no subject)")
+    ticket = Ticket(
+        subject=subject,
         customer=customer,
         request_type=request_type,
         team=request_type.team if request_type else None,
@@ -118,10 +122,14 @@ def ticket_create(
         channel=channel,
         language=language,
         intake_key=intake_key,
+        created_at=now,
         last_customer_message_at=now,
     )
-    Ticket.objects.filter(pk=ticket.pk).update(created_at=now)
-    ticket.created_at = now
+    outcome = triage_evaluate(ticket=ticket, text=f"{subject}\n{body_text}", now=now)
+    triage_before = _triage_state(ticket)
+    _apply_triage_fields(ticket, outcome, include_team=True)
+    _refresh_sla(ticket, start=now, has_alerts=False)
+    ticket.save(force_insert=True)
     message = _add_message(
         ticket=ticket,
         kind=MessageKind.INBOUND,
@@ -129,6 +137,7 @@ def ticket_create(
         body_text=body_text,
         author_customer=customer,
         attachments=attachments,
+        now=now,
     )
     record_event(
         ticket,
@@ -140,14 +149,11 @@ def ticket_create(
             "channel": channel,
             "message": message.pk,
             "request_type": request_type.key if request_type else None,
-            "team": ticket.team_id,
+            "team": triage_before["team"],
             "priority": priority,
         },
     )
-    outcome = triage_evaluate(ticket=ticket, text=f"{subject}\n{body_text}", now=now)
-    _apply_triage(ticket, outcome, now=now, include_team=True)
-    _refresh_sla(ticket, start=now)
-    ticket.save()
+    _record_triage(ticket, outcome, before=triage_before, now=now)
     return ticket
 
 
@@ -161,9 +167,11 @@ def _add_message(
     author_user: User | None = None,
     author_customer: Customer | None = None,
     attachments: Sequence[UploadedFile] = (),
+    now: datetime | None = None,
 ) -> Message:
     message = Message.objects.create(
         ticket=ticket,
+        created_at=now or timezone.now(),
         kind=kind,
         channel=channel,
         body_text=body_text,
@@ -187,11 +195,12 @@ def _add_message(
 # ------------------------------------------------------------------------------------------
 
 
-def _apply_triage(
-    ticket: Ticket, outcome: TriageOutcome, *, now: datetime, include_team: bool
-) -> dict[str, Any]:
-    """Apply a triage outcome to the in-memory ticket; records a TRIAGE event with the diff."""
-    before = {"priority": ticket.priority, "team": ticket.team_id, "boost": ticket.queue_boost}
+def _triage_state(ticket: Ticket) -> dict[str, Any]:
+    return {"priority": ticket.priority, "team": ticket.team_id, "boost": ticket.queue_boost}
+
+
+def _apply_triage_fields(ticket: Ticket, outcome: TriageOutcome, *, include_team: bool) -> None:
+    """Apply a triage outcome to the in-memory ticket (no writes)."""
     if outcome.priority:
         ticket.priority = outcome.priority
     if include_team and outcome.team is not None:
@@ -199,6 +208,12 @@ def _apply_triage(
     ticket.queue_boost = outcome.boost
     ticket.queue_score = queue_score_for(ticket.priority, ticket.queue_boost)
     ticket.triage_recheck_at = outcome.recheck_at
+
+
+def _record_triage(
+    ticket: Ticket, outcome: TriageOutcome, *, before: dict[str, Any], now: datetime
+) -> None:
+    """Add the outcome's tags to the saved ticket and record a TRIAGE event with the diff."""
     added_tags: list[str] = []
     if outcome.tags:
         existing = set(ticket.tags.values_list("name", flat=True))
@@ -206,7 +221,7 @@ def _apply_triage(
         for name in added_tags:
             tag, _created = Tag.objects.get_or_create(name=name)
             ticket.tags.add(tag)
-    after = {"priority": ticket.priority, "team": ticket.team_id, "boost": ticket.queue_boost}
+    after = _triage_state(ticket)
     if outcome.matched and (before != after or added_tags):
         record_event(
             ticket,
@@ -219,10 +234,11 @@ def _apply_triage(
                 "tags_added": added_tags,
             },
         )
-    return {"before": before, "after": after}
 
 
-def _refresh_sla(ticket: Ticket, *, start: datetime | None = None) -> None:
+def _refresh_sla(
+    ticket: Ticket, *, start: datetime | None = None, has_alerts: bool | None = None
+) -> None:
     """Recompute due times and the alert time after a priority or team change."""
     start = start or ticket.created_at
     first_due, resolution_due = sla_due_times(
@@ -231,7 +247,7 @@ def _refresh_sla(ticket: Ticket, *, start: datetime | None = None) -> None:
     if ticket.first_replied_at is None:
         ticket.first_reply_due_at = first_due
         ticket.alert_due_at = None
-        if not ticket.alerts.exists():
+        if not (ticket.alerts.exists() if has_alerts is None else has_alerts):
             ticket.alert_due_at = sla_alert_due_at(
                 priority=ticket.priority, created_at=ticket.created_at
             )
@@ -255,11 +271,12 @@ def ticket_retriage(*, ticket_id: int, now: datetime | None = None) -> Ticket | 
     first = ticket.messages.filter(kind=MessageKind.INBOUND).order_by("created_at", "id").first()
     text = f"{ticket.subject}\n{first.body_text if first else ''}"
     outcome = triage_evaluate(ticket=ticket, text=text, now=now)
-    before_priority = ticket.priority
-    _apply_triage(ticket, outcome, now=now, include_team=False)
-    if ticket.priority != before_priority:
+    before = _triage_state(ticket)
+    _apply_triage_fields(ticket, outcome, include_team=False)
+    if ticket.priority != before["priority"]:
         _refresh_sla(ticket)
     ticket.save()
+    _record_triage(ticket, outcome, before=before, now=now)
     return ticket
 
 
@@ -413,6 +430,7 @@ def ticket_reply(
         body_text=body_text,
         author_user=actor,
         attachments=attachments,
+        now=now,
     )
     first = locked.first_replied_at is None
     if first:
@@ -487,6 +505,7 @@ def ticket_customer_reply(
         body_text=body_text,
         author_customer=customer,
         attachments=attachments,
+        now=now,
     )
     locked.last_customer_message_at = now
     locked.save()

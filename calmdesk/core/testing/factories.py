@@ -17,7 +17,7 @@ from calmdesk.tickets.models import RequestType, Ticket
 User = get_user_model()
 
 
-class TeamFactory(factory.django.DjangoModelFactory):
+class TeamFactory(factory.django.DjangoModelFactory[Team]):
     class Meta:
         model = Team
         django_get_or_create = ("slug",)
@@ -31,7 +31,7 @@ class TeamFactory(factory.django.DjangoModelFactory):
     )
 
 
-class UserFactory(factory.django.DjangoModelFactory):
+class UserFactory(factory.django.DjangoModelFactory[Any]):
     class Meta:
         model = User
         django_get_or_create = ("username",)
@@ -58,7 +58,7 @@ class AgentFactory(UserFactory):
         profile.teams.set(teams)
 
 
-class CustomerFactory(factory.django.DjangoModelFactory):
+class CustomerFactory(factory.django.DjangoModelFactory[Customer]):
     class Meta:
         model = Customer
 
@@ -75,7 +75,7 @@ class CustomerFactory(factory.django.DjangoModelFactory):
             )
 
 
-class RequestTypeFactory(factory.django.DjangoModelFactory):
+class RequestTypeFactory(factory.django.DjangoModelFactory[RequestType]):
     class Meta:
         model = RequestType
         django_get_or_create = ("key",)
