@@ -1,18 +1,265 @@
-"""Templated customer mail. CONTRACT — implemented by the rules work."""
+"""Templated mail to customers and leads, queued through the outbox.
+
+Templates are ``MessageTemplate`` rows (kind, language), falling back to English and then to
+the built-in texts in ``replies.defaults``. They are Django templates rendered from a string
+with autoescaping off (the mail is plain text); the context holds plain strings only.
+"""
 
 from __future__ import annotations
 
+import logging
+from datetime import timedelta
+from email.utils import formataddr, parseaddr
+from typing import Any
+
+from django.conf import settings
+from django.template import Context, Template, TemplateSyntaxError
+from django.urls import NoReverseMatch, reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import override
+
+from calmdesk.accounts.models import Team
 from calmdesk.core.models import OutboxMessage
+from calmdesk.core.outbox import outbox_enqueue
 from calmdesk.staffing.selectors import WaitEstimate
+from calmdesk.tickets.enums import EventType
+from calmdesk.tickets.events import record_event
 from calmdesk.tickets.models import Message, Ticket
+
+from .defaults import DEFAULT_TEMPLATES
+from .models import MessageTemplate, TemplateKind
+
+log = logging.getLogger(__name__)
+
+SUPPORTED_LANGUAGES = {code for code, _name in settings.LANGUAGES}
+
+
+# ------------------------------------------------------------------------------------------
+# Rendering
+# ------------------------------------------------------------------------------------------
+
+
+def _language(language: str | None) -> str:
+    code = (language or "en")[:2].lower()
+    return code if code in SUPPORTED_LANGUAGES else "en"
+
+
+def template_source(*, kind: str, language: str) -> tuple[str, str]:
+    """(subject, body) source for ``kind`` in ``language`` → English → built-in. One query."""
+    language = _language(language)
+    rows = {
+        row.language: row
+        for row in MessageTemplate.objects.filter(kind=kind, language__in={language, "en"})
+    }
+    row = rows.get(language) or rows.get("en")
+    if row is not None:
+        return row.subject, row.body
+    builtin = DEFAULT_TEMPLATES[kind]
+    return builtin.get(language) or builtin["en"]
+
+
+def render_message(*, kind: str, language: str, context: dict[str, Any]) -> tuple[str, str]:
+    """Rendered (subject, text body). A broken edited template falls back to the built-in one."""
+    language = _language(language)
+    subject_src, body_src = template_source(kind=kind, language=language)
+    with override(language):
+        try:
+            return _render(subject_src, body_src, context)
+        except TemplateSyntaxError:
+            log.exception(
+                "message template %s/%s is broken; using the built-in one", kind, language
+            )
+            builtin = DEFAULT_TEMPLATES[kind]
+            return _render(*(builtin.get(language) or builtin["en"]), context)
+
+
+def _render(subject_src: str, body_src: str, context: dict[str, Any]) -> tuple[str, str]:
+    subject = Template(subject_src).render(Context(context, autoescape=False))
+    body = Template(body_src).render(Context(context, autoescape=False))
+    return " ".join(subject.split())[:300], body.strip() + "\n"
+
+
+def check_template_syntax(source: str) -> str | None:
+    """The syntax error of an admin-edited template, or None when it compiles."""
+    try:
+        Template(source)
+    except TemplateSyntaxError as exc:
+        return str(exc)
+    return None
+
+
+# ------------------------------------------------------------------------------------------
+# Addresses and threading headers
+# ------------------------------------------------------------------------------------------
+
+
+def mail_domain() -> str:
+    address = parseaddr(settings.DEFAULT_FROM_EMAIL)[1]
+    return address.rpartition("@")[2] or "calmdesk.invalid"
+
+
+def ack_message_id(ticket: Ticket) -> str:
+    """The acknowledgement's Message-ID: every later mail of the ticket threads under it."""
+    return f"<cd-{ticket.pk}-ack@{mail_domain()}>"
+
+
+def reply_message_id(ticket: Ticket, message: Message) -> str:
+    return f"<cd-{ticket.pk}-m{message.pk}@{mail_domain()}>"
+
+
+def _team_addresses(team: Team | None) -> tuple[str, str]:
+    """(From, Reply-To) for a team's mail; empty means the site default."""
+    if team is None or not team.email:
+        return "", ""
+    return formataddr((team.name, team.email)), team.email
+
+
+def _with_reference(subject: str, reference: str) -> str:
+    tag = f"[{reference}]"
+    return subject if tag in subject else f"{subject} {tag}".strip()
+
+
+def _tracking_url(ticket: Ticket) -> str:
+    from calmdesk.inbox.services import tracking_url  # inbox imports this module
+
+    return tracking_url(ticket)
+
+
+def _base_context(ticket: Ticket, language: str) -> dict[str, Any]:
+    """Placeholders shared by customer mail, with names in ``language``."""
+    team = ticket.team
+    with override(language):
+        return {
+            "name": ticket.customer.name,
+            "reference": ticket.reference,
+            "tracking_url": _tracking_url(ticket),
+            "request_type": ticket.request_type.name(language) if ticket.request_type else "",
+            "subject": ticket.subject,
+            "team": team.name if team else _("Customer service"),
+        }
+
+
+# ------------------------------------------------------------------------------------------
+# Customer mail
+# ------------------------------------------------------------------------------------------
+
+
+def autoresponder_limit_reached(*, to: str) -> bool:
+    """True when ``to`` already got the hourly maximum of acknowledgements (index-backed)."""
+    limit = settings.CALMDESK["AUTORESPONDER_MAX_PER_HOUR"]
+    since = timezone.now() - timedelta(hours=1)
+    sent = OutboxMessage.objects.filter(
+        to=to, kind=TemplateKind.AUTORESPONDER, created_at__gte=since
+    ).count()
+    return sent >= limit
 
 
 def autoresponder_queue(*, ticket: Ticket, to: str, estimate: WaitEstimate) -> OutboxMessage | None:
     """Queue the acknowledgement (in the ticket's language) through the outbox, unless the
     per-address hourly limit is reached. Call inside the intake transaction."""
-    raise NotImplementedError
+    to = to.strip()
+    if not to or autoresponder_limit_reached(to=to):
+        return None
+    language = _language(ticket.language)
+    context = _base_context(ticket, language)
+    with override(language):
+        context["expected_wait"] = estimate.label()
+    subject, body = render_message(
+        kind=TemplateKind.AUTORESPONDER, language=language, context=context
+    )
+    from_address, reply_to = _team_addresses(ticket.team)
+    row = outbox_enqueue(
+        kind=TemplateKind.AUTORESPONDER,
+        to=to,
+        delivery_key=f"autoresponder:{ticket.pk}",
+        subject=_with_reference(subject, ticket.reference),
+        body_text=body,
+        headers={
+            "Auto-Submitted": "auto-replied",
+            "X-Auto-Response-Suppress": "All",
+            "Message-ID": ack_message_id(ticket),
+        },
+        from_address=from_address,
+        reply_to=reply_to,
+        ticket_id=ticket.pk,
+    )
+    if row is not None:
+        record_event(
+            ticket,
+            EventType.AUTORESPONDER,
+            data={"outbox": row.pk, "announced_minutes": estimate.minutes},
+        )
+    return row
 
 
 def agent_reply_queue(*, ticket: Ticket, message: Message, to: str) -> OutboxMessage | None:
     """Queue the email that carries an agent's reply to the customer."""
-    raise NotImplementedError
+    language = _language(ticket.language)
+    context = _base_context(ticket, language)
+    context["reply"] = message.body_text
+    subject, body = render_message(
+        kind=TemplateKind.AGENT_REPLY, language=language, context=context
+    )
+    from_address, reply_to = _team_addresses(ticket.team)
+    thread = ack_message_id(ticket)
+    return outbox_enqueue(
+        kind=TemplateKind.AGENT_REPLY,
+        to=to,
+        delivery_key=f"reply:{message.pk}",
+        subject=_with_reference(subject, ticket.reference),
+        body_text=body,
+        headers={
+            "Message-ID": reply_message_id(ticket, message),
+            "In-Reply-To": thread,
+            "References": thread,
+        },
+        from_address=from_address,
+        reply_to=reply_to,
+        ticket_id=ticket.pk,
+        message_id=message.pk,
+    )
+
+
+# ------------------------------------------------------------------------------------------
+# Mail to the team lead
+# ------------------------------------------------------------------------------------------
+
+
+def _agent_ticket_url(ticket: Ticket) -> str:
+    for name in ("tickets:ticket", "tickets:detail"):
+        try:
+            return settings.SITE_URL + reverse(name, args=[ticket.pk])
+        except NoReverseMatch:
+            continue
+    return f"{settings.SITE_URL}/agent/"
+
+
+def alert_email_queue(*, ticket: Ticket, alert: Any, team: Team, to: str) -> OutboxMessage | None:
+    """Queue the one alert email about ``ticket`` to its team lead (idempotent per alert)."""
+    from calmdesk.core.templatetags.calmdesk import format_date
+
+    lead = team.lead
+    profile = getattr(lead, "agent", None) if lead is not None else None
+    languages = getattr(profile, "languages", None) or [settings.LANGUAGE_CODE]
+    language = _language(languages[0] if isinstance(languages, list) else None)
+    with override(language):
+        context = {
+            "name": (lead.get_full_name() or lead.get_username()) if lead is not None else "",
+            "reference": ticket.reference,
+            "subject": ticket.subject,
+            "request_type": ticket.request_type.name(language) if ticket.request_type else "",
+            "team": team.name,
+            "created_at": format_date(ticket.created_at, with_time=True),
+            "ticket_url": _agent_ticket_url(ticket),
+        }
+    subject, body = render_message(kind=TemplateKind.ALERT, language=language, context=context)
+    return outbox_enqueue(
+        kind=TemplateKind.ALERT,
+        to=to,
+        delivery_key=f"alert:{alert.pk}",
+        subject=_with_reference(subject, ticket.reference),
+        body_text=body,
+        headers={"Auto-Submitted": "auto-generated", "X-Auto-Response-Suppress": "All"},
+        ticket_id=ticket.pk,
+    )

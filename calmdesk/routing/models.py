@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
@@ -39,7 +41,33 @@ class ActionType(models.TextChoices):
     BOOST = "boost", _("Raise queue score by")
 
 
-class TriageRule(models.Model):
+class _InvalidatesRules(models.Model):
+    """Saving or deleting a rule, condition or action makes every process reload the rules."""
+
+    class Meta:
+        abstract = True
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        super().save(*args, **kwargs)
+        _invalidate_rules()
+
+    def delete(self, *args: Any, **kwargs: Any) -> tuple[int, dict[str, int]]:
+        result = super().delete(*args, **kwargs)
+        _invalidate_rules()
+        return result
+
+
+def _invalidate_rules() -> None:
+    from django.db import transaction
+
+    from .services import invalidate_rules
+
+    invalidate_rules()
+    # Again after commit: a process that reloaded in between must not keep the old rules.
+    transaction.on_commit(invalidate_rules)
+
+
+class TriageRule(_InvalidatesRules):
     name = models.CharField(_("name"), max_length=120)
     order = models.PositiveIntegerField(_("order"), default=0)
     active = models.BooleanField(_("active"), default=True)
@@ -58,7 +86,7 @@ class TriageRule(models.Model):
         return self.name
 
 
-class RuleCondition(models.Model):
+class RuleCondition(_InvalidatesRules):
     rule = models.ForeignKey(TriageRule, on_delete=models.CASCADE, related_name="conditions")
     field = models.CharField(_("field"), max_length=16, choices=ConditionField.choices)
     key = models.CharField(
@@ -78,7 +106,7 @@ class RuleCondition(models.Model):
         return f"{self.field}{'.' + self.key if self.key else ''} {self.operator} {self.value}"
 
 
-class RuleAction(models.Model):
+class RuleAction(_InvalidatesRules):
     rule = models.ForeignKey(TriageRule, on_delete=models.CASCADE, related_name="actions")
     action = models.CharField(_("action"), max_length=16, choices=ActionType.choices)
     value = models.CharField(_("value"), max_length=200)

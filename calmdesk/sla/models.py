@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from typing import Any
+
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
@@ -25,6 +27,21 @@ class SlaPolicy(models.Model):
 
     def __str__(self) -> str:
         return str(self.get_priority_display())
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        super().save(*args, **kwargs)
+        _invalidate_policies()
+
+    def delete(self, *args: Any, **kwargs: Any) -> tuple[int, dict[str, int]]:
+        result = super().delete(*args, **kwargs)
+        _invalidate_policies()
+        return result
+
+
+def _invalidate_policies() -> None:
+    from .services import invalidate_policy_cache
+
+    invalidate_policy_cache()
 
 
 class AlertKind(models.TextChoices):
