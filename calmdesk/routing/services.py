@@ -163,6 +163,8 @@ def _compile(rules: list[TriageRule]) -> tuple[CompiledRule, ...]:
 
 
 _lock = threading.Lock()
+
+
 @dataclass
 class _Loaded:
     version: Any = None
