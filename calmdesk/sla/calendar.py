@@ -9,7 +9,7 @@ Daylight-saving changes are handled: spans are built in local time and compared 
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from calmdesk.accounts.models import WEEKDAYS, Team
@@ -54,9 +54,13 @@ def team_zone(team: Team | None) -> ZoneInfo:
 
 
 def _at(day: date, minute: int, zone: ZoneInfo) -> datetime:
+    """A local wall-clock time as a UTC instant (arithmetic between datetimes sharing a
+    ZoneInfo ignores DST changes, so everything is computed in UTC)."""
     if minute >= 24 * 60:
-        return datetime.combine(day + timedelta(days=1), time(0), tzinfo=zone)
-    return datetime.combine(day, time(minute // 60, minute % 60), tzinfo=zone)
+        local = datetime.combine(day + timedelta(days=1), time(0), tzinfo=zone)
+    else:
+        local = datetime.combine(day, time(minute // 60, minute % 60), tzinfo=zone)
+    return local.astimezone(UTC)
 
 
 def _open_spans(
@@ -77,13 +81,15 @@ def is_round_the_clock(team: Team | None) -> bool:
 
 
 def add_working_minutes(team: Team | None, start: datetime, minutes: float) -> datetime:
-    """The instant when ``minutes`` of the team's working time have passed since ``start``.
+    """The instant (in UTC) when ``minutes`` of the team's working time have passed since
+    ``start``.
 
     Zero minutes gives ``start`` when the team is open then, else the next opening time.
     """
     week = _week_spans(team)
     if week is None:
-        return start + timedelta(minutes=minutes)
+        return start.astimezone(UTC) + timedelta(minutes=minutes)
+    start = start.astimezone(UTC)
     remaining = timedelta(minutes=max(minutes, 0))
     last = start
     for span_start, span_end in _open_spans(week, team_zone(team), start):
@@ -101,7 +107,8 @@ def working_minutes_between(team: Team | None, start: datetime, end: datetime) -
         return 0.0
     week = _week_spans(team)
     if week is None:
-        return (end - start).total_seconds() / 60
+        return (end.astimezone(UTC) - start.astimezone(UTC)).total_seconds() / 60
+    start, end = start.astimezone(UTC), end.astimezone(UTC)
     total = timedelta()
     for span_start, span_end in _open_spans(week, team_zone(team), start):
         if span_start >= end:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 from django.conf import settings
 from django.core.cache import cache
@@ -150,6 +150,7 @@ def expected_wait(
     per_hour, basis = team_throughput(team=team, now=now)
     working_minutes = (ahead + 1) / per_hour * 60
     padding = float(settings.CALMDESK["WAIT_PADDING"])
+    now = now.astimezone(UTC)
     raw = (add_working_minutes(team, now, working_minutes) - now).total_seconds() / 60
     padded = (add_working_minutes(team, now, working_minutes * padding) - now).total_seconds() / 60
     return WaitEstimate(minutes=round_up_wait(padded), raw_minutes=raw, ahead=ahead, basis=basis)
