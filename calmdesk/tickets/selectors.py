@@ -8,6 +8,7 @@ from typing import Any
 
 from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.utils import timezone
+from django.utils.translation import get_language
 
 from calmdesk.sla.models import Alert
 
@@ -92,7 +93,7 @@ def queue_page(
     """One page of the queue with what a row shows; (rows, has_more). 3 queries at most."""
     qs = (
         queue_queryset(user=user, filters=filters, now=now)
-        .select_related("customer", "request_type", "team", "assignee")
+        .select_related("customer", "request_type", "team", "assignee__agent")
         .prefetch_related("tags")
         .annotate(
             has_open_alert=Exists(
@@ -107,18 +108,20 @@ def queue_page(
 def ticket_page(ticket: Ticket) -> dict[str, Any]:
     """Everything the agent's ticket page shows, in a fixed number of queries."""
     ticket = (
-        Ticket.objects.select_related("customer", "request_type", "team", "assignee")
+        Ticket.objects.select_related("customer", "request_type", "team", "assignee__agent")
         .prefetch_related("tags", "customer__identities")
         .get(pk=ticket.pk)
     )
     messages = list(
         Message.objects.filter(ticket=ticket)
-        .select_related("author_user", "author_customer")
+        .select_related("author_user__agent", "author_customer")
         .prefetch_related("attachments", "deliveries")
         .order_by("created_at", "id")
     )
     events = list(
-        TicketEvent.objects.filter(ticket=ticket).select_related("actor_user").order_by("at", "id")
+        TicketEvent.objects.filter(ticket=ticket)
+        .select_related("actor_user__agent")
+        .order_by("at", "id")
     )
     earlier = list(
         Ticket.objects.filter(customer_id=ticket.customer_id)
@@ -134,3 +137,149 @@ def ticket_page(ticket: Ticket) -> dict[str, Any]:
         "customer_tickets": earlier,
         "alerts": alerts,
     }
+
+
+# ------------------------------------------------------------------------------------------
+# Agent workspace: what the pages show around the queue and the ticket (fixed query counts)
+# ------------------------------------------------------------------------------------------
+
+
+def open_alert_count(*, user: Any) -> int:
+    """Unacknowledged alerts on the teams this agent sees (the badge in the header)."""
+    from calmdesk.accounts.permissions import is_agent, visible_team_ids
+
+    if not is_agent(user):
+        return 0
+    qs = Alert.objects.filter(acknowledged_at__isnull=True)
+    team_ids = visible_team_ids(user)
+    if team_ids is not None:
+        qs = qs.filter(team_id__in=team_ids)
+    return qs.count()
+
+
+@dataclass
+class QueueOptions:
+    teams: list[Any]
+    request_types: list[Any]
+    agents: list[Any]
+
+
+def queue_filter_options(*, user: Any) -> QueueOptions:
+    """The choices of the queue's filter form: my teams, request types, agents of my teams."""
+    from django.contrib.auth import get_user_model
+
+    from calmdesk.accounts.models import Team
+    from calmdesk.accounts.permissions import visible_team_ids
+
+    from .models import RequestType
+
+    team_ids = visible_team_ids(user)
+    teams = Team.objects.order_by("name")
+    agents = get_user_model().objects.filter(is_active=True, agent__isnull=False)
+    if team_ids is not None:
+        teams = teams.filter(pk__in=team_ids)
+        agents = agents.filter(Q(agent__teams__in=team_ids) | Q(pk=user.pk))
+    return QueueOptions(
+        teams=list(teams),
+        request_types=list(RequestType.objects.order_by("order", "key")),
+        agents=list(agents.select_related("agent").distinct().order_by("first_name", "username")),
+    )
+
+
+@dataclass
+class CustomFieldRow:
+    key: str
+    label: str
+    value: Any
+    is_date: bool
+
+
+def custom_field_rows(ticket: Ticket) -> list[CustomFieldRow]:
+    """The ticket's custom field values, labelled from the form definitions (one query)."""
+    from datetime import date
+
+    from calmdesk.inbox.models import FieldType, FormField
+
+    values = ticket.custom_fields or {}
+    if not values:
+        return []
+    definitions = {f.key: f for f in FormField.objects.filter(key__in=list(values))}
+    rows: list[CustomFieldRow] = []
+
+    def position(key: str) -> tuple[int, str]:
+        return (definitions[key].order if key in definitions else 10**6, key)
+
+    ordered = sorted(values.items(), key=lambda kv: position(kv[0]))
+    for key, raw in ordered:
+        definition = definitions.get(key)
+        value: Any = raw
+        is_date = False
+        if definition is not None and definition.field_type == FieldType.DATE and raw:
+            try:
+                value, is_date = date.fromisoformat(str(raw)), True
+            except ValueError:
+                value = raw
+        elif definition is not None and definition.field_type == FieldType.CHOICE:
+            for choice in definition.choices or []:
+                if isinstance(choice, dict) and choice.get("value") == raw:
+                    labels = choice.get("labels") or {}
+                    lang = (get_language() or "en")[:2]
+                    value = labels.get(lang) or labels.get("en") or raw
+        if isinstance(value, list):
+            value = ", ".join(str(v) for v in value)
+        label = definition.label() if definition else key.replace("_", " ").capitalize()
+        rows.append(CustomFieldRow(key=key, label=label, value=value, is_date=is_date))
+    return rows
+
+
+@dataclass
+class Lookups:
+    """Names for the ids stored in event data (teams, request types, users)."""
+
+    teams: dict[int, Any]
+    request_types: dict[int, Any]
+    request_types_by_key: dict[str, Any]
+    users: dict[int, Any]
+
+
+def ticket_workspace(*, ticket: Ticket, user: Any) -> dict[str, Any]:
+    """``ticket_page`` plus what the agent's ticket page needs around it, in fixed queries:
+    custom field labels, the teams and request types to choose from, the agents of the ticket's
+    team, and the names behind ids in the timeline."""
+    from django.contrib.auth import get_user_model
+
+    from calmdesk.accounts.models import Team
+
+    from .enums import EventType
+    from .models import RequestType
+
+    page = ticket_page(ticket)
+    ticket = page["ticket"]
+    teams = list(Team.objects.order_by("name"))
+    request_types = list(RequestType.objects.order_by("order", "key"))
+    User = get_user_model()
+    team_agents = User.objects.filter(is_active=True, agent__isnull=False)
+    if ticket.team_id is not None:
+        team_agents = team_agents.filter(agent__teams=ticket.team_id)
+    user_ids: set[int] = set()
+    for event in page["events"]:
+        if event.type == EventType.ASSIGN:
+            user_ids.update(v for v in (event.data.get("from"), event.data.get("to")) if v)
+    users = (
+        {u.pk: u for u in User.objects.filter(pk__in=user_ids).select_related("agent")}
+        if user_ids
+        else {}
+    )
+    page.update(
+        custom_fields=custom_field_rows(ticket),
+        teams=teams,
+        request_types=request_types,
+        team_agents=list(team_agents.select_related("agent").distinct().order_by("first_name")),
+        lookups=Lookups(
+            teams={t.pk: t for t in teams},
+            request_types={r.pk: r for r in request_types},
+            request_types_by_key={r.key: r for r in request_types},
+            users=users,
+        ),
+    )
+    return page
