@@ -11,7 +11,7 @@ from django.conf import settings
 from django.http import HttpRequest
 from django.utils import translation
 from django.utils.translation import gettext as _
-from ninja import Field, Header, Router, Schema
+from ninja import Field, Header, Router, Schema, Status
 from pydantic import ConfigDict
 
 from calmdesk.core.ratelimit import intake_rate_limited
@@ -264,7 +264,7 @@ def create_request(
             "key returns the first ticket with status 200 and creates nothing."
         ),
     ),
-) -> tuple[int, dict[str, Any]]:
+) -> Status[dict[str, Any]]:
     """Open a ticket from a customer's request: the same fields, checks and triage rules as
     the web form, and the same expected wait as the confirmation page and the acknowledgement
     email.
@@ -288,7 +288,7 @@ def create_request(
         except SubmissionInvalid as exc:
             raise _error_paths(exc, set(payload.fields)) from exc
         result = intake_submit(submission=submission, channel=Channel.API, intake_key=intake_key)
-        return (201 if result.created else 200), request_out(result)
+        return Status(201 if result.created else 200, request_out(result))
 
 
 @router.get(

@@ -9,7 +9,7 @@ from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.http import HttpRequest
 from django.utils.translation import gettext as _
-from ninja import Field, Query, Router, Schema
+from ninja import Field, Query, Router, Schema, Status
 from pydantic import ConfigDict
 
 from calmdesk.accounts.models import Team
@@ -289,6 +289,7 @@ def _row(ticket: Ticket, *, has_open_alert: bool | None = None) -> dict[str, Any
 
 
 def _message(message: Message) -> dict[str, Any]:
+    author: dict[str, Any]
     if message.author_user is not None:
         user = message.author_user
         author = {
@@ -465,7 +466,7 @@ def get_ticket(request: HttpRequest, reference: str) -> dict[str, Any]:
 )
 def reply_to_ticket(
     request: HttpRequest, reference: str, payload: ReplyIn
-) -> tuple[int, dict[str, Any]]:
+) -> Status[dict[str, Any]]:
     """Emails the reply to the customer (after commit, through the outbox), records the first
     reply time and, with `status_after`, changes the status. Attachments are not accepted by
     the API."""
@@ -482,7 +483,7 @@ def reply_to_ticket(
             raise DomainError(exc.message, field="status_after", code=exc.code) from exc
         raise
     ticket.refresh_from_db()
-    return 201, {"message": _message(message), "ticket": _brief(ticket)}
+    return Status(201, {"message": _message(message), "ticket": _brief(ticket)})
 
 
 @router.post(
@@ -493,7 +494,7 @@ def reply_to_ticket(
 )
 def add_ticket_note(
     request: HttpRequest, reference: str, payload: NoteIn
-) -> tuple[int, dict[str, Any]]:
+) -> Status[dict[str, Any]]:
     """A note for agents only; the customer never sees it."""
     ticket = _ticket(request, reference)
     message = services.ticket_add_note(
@@ -502,7 +503,7 @@ def add_ticket_note(
         body_text=payload.body,
     )
     ticket.refresh_from_db()
-    return 201, {"message": _message(message), "ticket": _brief(ticket)}
+    return Status(201, {"message": _message(message), "ticket": _brief(ticket)})
 
 
 @router.patch(
