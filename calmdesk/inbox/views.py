@@ -1,0 +1,325 @@
+"""Public pages: the request form (and its aliases), the confirmation, the tracking page.
+
+Views parse, authorise, call one service or selector and render. They work without JavaScript.
+"""
+
+from __future__ import annotations
+
+import time
+import uuid
+from collections.abc import Callable
+from typing import Any
+
+from django.conf import settings
+from django.contrib import messages
+from django.core.files.uploadedfile import UploadedFile
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse, HttpResponseRedirect
+from django.http.response import HttpResponseBase
+from django.shortcuts import render
+from django.urls import reverse
+from django.utils.translation import get_language
+from django.utils.translation import gettext as _
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_GET, require_http_methods
+
+from calmdesk.core.errors import DomainError, NotFound
+from calmdesk.core.ratelimit import intake_rate_limited
+from calmdesk.tickets.enums import Channel, TicketStatus
+from calmdesk.tickets.models import Ticket
+from calmdesk.tickets.permissions import access_ticket_by_token
+from calmdesk.tickets.services import ticket_customer_reply
+
+from .forms import FORM_TOKEN_FIELD, HONEYPOT_FIELD, shown_fields, submitted_values
+from .models import FieldType, FormAlias, FormField
+from .selectors import public_attachment, public_messages, status_in_words, wait_label
+from .services import intake_submit, tracking_url
+from .validation import (
+    SubmissionInvalid,
+    active_request_types,
+    attachment_limits,
+    clean_reply_text,
+    validate_attachments,
+    validate_submission,
+)
+
+REPLY_FIELD = "body"
+REPLY_FILES_FIELD = "attachments"
+
+
+def _language() -> str:
+    code = (get_language() or settings.LANGUAGE_CODE)[:2]
+    return code if code in dict(settings.LANGUAGES) else settings.LANGUAGE_CODE
+
+
+def _private(view: Callable[..., HttpResponseBase]) -> Callable[..., HttpResponseBase]:
+    """Pages behind a private link: not cached, not indexed, the token never leaks as a
+    Referer to the sites the page links to."""
+
+    def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
+        response = view(request, *args, **kwargs)
+        response["Referrer-Policy"] = "no-referrer"
+        response["X-Robots-Tag"] = "noindex, nofollow"
+        return response
+
+    wrapped.__name__ = view.__name__
+    wrapped.__doc__ = view.__doc__
+    return never_cache(wrapped)
+
+
+def _see_other(url: str) -> HttpResponseRedirect:
+    response = HttpResponseRedirect(url)
+    response.status_code = 303
+    return response
+
+
+def _rate_limited(request: HttpRequest) -> HttpResponse:
+    window = int(settings.CALMDESK["INTAKE_RATE_WINDOW_SECONDS"])
+    retry_after = max(1, window - int(time.time()) % window)
+    response = render(
+        request,
+        "inbox/rate_limited.html",
+        {"retry_minutes": max(1, -(-retry_after // 60))},
+        status=429,
+    )
+    response["Retry-After"] = str(retry_after)
+    return response
+
+
+# ------------------------------------------------------------------------------------------
+# The form
+# ------------------------------------------------------------------------------------------
+
+
+@require_http_methods(["GET", "HEAD", "POST"])
+def help_form(request: HttpRequest) -> HttpResponse:
+    """The request form at /help; ``?type=<key>`` preselects a request type."""
+    return _form_page(request, alias=None)
+
+
+@require_http_methods(["GET", "HEAD", "POST"])
+def alias_form(request: HttpRequest, path: str) -> HttpResponse:
+    """The same form at an admin-defined short path (/crisis, /refund), maybe preset."""
+    alias = FormAlias.objects.select_related("request_type").filter(path=path, active=True).first()
+    if alias is None:
+        raise Http404
+    return _form_page(request, alias=alias)
+
+
+def _form_page(request: HttpRequest, *, alias: FormAlias | None) -> HttpResponse:
+    language = _language()
+    preselect = None
+    if alias is not None and alias.request_type is not None and alias.request_type.active:
+        preselect = alias.request_type
+    elif request.GET.get("type"):
+        key = request.GET["type"]
+        preselect = next((rt for rt in active_request_types() if rt.key == key), None)
+    if request.method != "POST":
+        return _render_form(
+            request, alias=alias, language=language, preselect=preselect, token=_new_token()
+        )
+
+    if intake_rate_limited(request):
+        return _rate_limited(request)
+    if request.POST.get(HONEYPOT_FIELD):
+        # A bot filled the invisible field: look like success, keep nothing.
+        return render(request, "inbox/received.html")
+    token = _form_token(request.POST.get(FORM_TOKEN_FIELD, ""))
+    data = submitted_values(request.POST)
+    files = _uploaded_files(request)
+    try:
+        submission = validate_submission(data, files, language=language)
+    except SubmissionInvalid as exc:
+        return _render_form(
+            request,
+            alias=alias,
+            language=language,
+            preselect=preselect,
+            token=token or _new_token(),
+            values=data,
+            errors=exc.errors,
+            files_dropped=bool(files),
+            status=400,
+        )
+    result = intake_submit(
+        submission=submission,
+        channel=Channel.FORM,
+        intake_key=f"form:{token}" if token else None,
+    )
+    return _see_other(reverse("inbox:thanks", args=[result.ticket.tracking_token]))
+
+
+def _uploaded_files(request: HttpRequest) -> list[UploadedFile]:
+    keys = FormField.objects.filter(active=True, field_type=FieldType.FILE).values_list(
+        "key", flat=True
+    )
+    return [upload for key in keys for upload in request.FILES.getlist(key)]
+
+
+def _new_token() -> str:
+    return uuid.uuid4().hex
+
+
+def _form_token(raw: str) -> str:
+    """The hidden single-use token, if it is one we could have issued."""
+    try:
+        return uuid.UUID(raw.strip()).hex
+    except (ValueError, AttributeError):
+        return ""
+
+
+def _render_form(
+    request: HttpRequest,
+    *,
+    alias: FormAlias | None,
+    language: str,
+    preselect: Any,
+    token: str,
+    values: dict[str, Any] | None = None,
+    errors: dict[str, list[str]] | None = None,
+    files_dropped: bool = False,
+    status: int = 200,
+) -> HttpResponse:
+    fields = shown_fields(
+        language=language,
+        values=values,
+        errors=errors,
+        preselect_type=preselect,
+        files_dropped=files_dropped,
+    )
+    summary = [(f.input_id, f.label, message) for f in fields for message in f.errors]
+    title = alias.title(language) if alias else ""
+    context = {
+        "fields": fields,
+        "error_summary": summary,
+        "alias": alias,
+        "title": title or _("Contact us"),
+        "intro": alias.intro(language) if alias else "",
+        "form_token": token,
+        "form_token_field": FORM_TOKEN_FIELD,
+        "honeypot_field": HONEYPOT_FIELD,
+        "has_files": any(f.widget == "file" for f in fields),
+    }
+    return render(request, "inbox/form.html", context, status=status)
+
+
+# ------------------------------------------------------------------------------------------
+# After the form: confirmation and tracking
+# ------------------------------------------------------------------------------------------
+
+
+def _ticket_or_404(token: str) -> Ticket:
+    try:
+        return access_ticket_by_token(token)
+    except NotFound as exc:
+        raise Http404 from exc
+
+
+@require_GET
+@_private
+def thanks(request: HttpRequest, token: str) -> HttpResponse:
+    """The confirmation: reference, announced wait, private tracking link, what happens next."""
+    ticket = _ticket_or_404(token)
+    return render(
+        request,
+        "inbox/thanks.html",
+        {
+            "ticket": ticket,
+            "wait": wait_label(ticket.announced_wait_minutes),
+            "tracking_link": tracking_url(ticket),
+            "email": ticket.customer.primary_email,
+        },
+    )
+
+
+@require_http_methods(["GET", "HEAD", "POST"])
+@_private
+def track(request: HttpRequest, token: str) -> HttpResponse:
+    """The customer's own request: status, conversation (never internal notes), reply form."""
+    ticket = _ticket_or_404(token)
+    if request.method != "POST":
+        return _render_track(request, ticket)
+    if intake_rate_limited(request):
+        return _rate_limited(request)
+    body = request.POST.get(REPLY_FIELD, "")
+    files = request.FILES.getlist(REPLY_FILES_FIELD)
+    try:
+        text = clean_reply_text(body)
+        attachments = validate_attachments(files)
+        ticket_customer_reply(
+            ticket=ticket,
+            customer=ticket.customer,
+            body_text=text,
+            channel=Channel.FORM,
+            attachments=attachments,
+        )
+    except SubmissionInvalid as exc:
+        return _render_track(
+            request, ticket, body=body, errors=exc.errors, files_dropped=bool(files), status=400
+        )
+    except DomainError as exc:
+        return _render_track(
+            request,
+            ticket,
+            body=body,
+            errors={exc.field or REPLY_FIELD: [exc.message]},
+            files_dropped=bool(files),
+            status=409 if exc.code == "closed" else 400,
+        )
+    messages.success(request, _("Thank you, your message was added to your request."))
+    return _see_other(reverse("inbox:track", args=[ticket.tracking_token]) + "#latest")
+
+
+def _render_track(
+    request: HttpRequest,
+    ticket: Ticket,
+    *,
+    body: str = "",
+    errors: dict[str, list[str]] | None = None,
+    files_dropped: bool = False,
+    status: int = 200,
+) -> HttpResponse:
+    errors = dict(errors or {})
+    if files_dropped and REPLY_FILES_FIELD not in errors:
+        errors[REPLY_FILES_FIELD] = [
+            _("Please attach your files again: they are not kept after an error.")
+        ]
+    status_label, status_help = status_in_words(ticket.status)
+    limits = attachment_limits()
+    ticket_messages = list(public_messages(ticket))
+    context = {
+        "ticket": ticket,
+        "request_type_name": ticket.request_type.name(_language()) if ticket.request_type else "",
+        "status_label": status_label,
+        "status_help": status_help,
+        "conversation": ticket_messages,
+        "can_reply": ticket.status != TicketStatus.CLOSED,
+        "reply_body": body.replace("\x00", ""),
+        "reply_errors": errors.get(REPLY_FIELD, []),
+        "file_errors": errors.get(REPLY_FILES_FIELD, []),
+        "accept": ",".join(f".{ext}" for ext in limits["extensions"]),
+        "limits": limits,
+        "wait": wait_label(ticket.announced_wait_minutes)
+        if ticket.status == TicketStatus.NEW and ticket.first_replied_at is None
+        else "",
+    }
+    return render(request, "inbox/track.html", context, status=status)
+
+
+@require_GET
+@_private
+def attachment(request: HttpRequest, token: str, attachment_id: int) -> FileResponse:
+    """Download one attachment of the customer's ticket, never rendered inline."""
+    try:
+        found = public_attachment(token=token, attachment_id=attachment_id)
+        handle = found.file.open("rb")
+    except (NotFound, FileNotFoundError, ValueError) as exc:
+        raise Http404 from exc
+    response = FileResponse(
+        handle,
+        as_attachment=True,
+        filename=found.filename,
+        content_type=found.content_type or "application/octet-stream",
+    )
+    response["X-Content-Type-Options"] = "nosniff"
+    response["Content-Security-Policy"] = "sandbox"
+    return response
