@@ -46,7 +46,9 @@ class RequestTypeAdmin(admin.ModelAdmin):
     def display_name(self, obj: RequestType) -> str:
         return obj.name()
 
-    def get_form(self, request: HttpRequest, obj: Any = None, change: bool = False, **kwargs: Any):  # type: ignore[no-untyped-def]
+    def get_form(
+        self, request: HttpRequest, obj: Any = None, change: bool = False, **kwargs: Any
+    ) -> Any:
         form = super().get_form(request, obj, change=change, **kwargs)
         if "names" in form.base_fields:
             form.base_fields["names"].help_text = NAMES_HELP

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from pathlib import PurePath
-from typing import Any
+from typing import Any, cast
 
 from django import forms
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.files.uploadedfile import UploadedFile
+from django.db.models import Q
 from django.template.defaultfilters import filesizeformat
 from django.utils.translation import gettext_lazy as _
 
@@ -250,21 +251,16 @@ class RequestTypeForm(TicketActionForm):
         self, *args: Any, request_types: list[RequestType] | None = None, **kwargs: Any
     ) -> None:
         super().__init__(*args, **kwargs)
-        field = self.fields["request_type"]
-        field.queryset = (
-            RequestType.objects.filter(  # type: ignore[attr-defined]
-                pk__in=[r.pk for r in request_types]
-            )
-            if request_types is not None
-            else RequestType.objects.all()
-        )
+        field = cast(forms.ModelChoiceField, self.fields["request_type"])
+        current = self.ticket.request_type_id
+        # Inactive types cannot be chosen, but the ticket's current one stays on the list.
+        field.queryset = RequestType.objects.filter(Q(active=True) | Q(pk=current))
         if request_types is not None:
-            current = self.ticket.request_type_id
-            field.choices = [  # type: ignore[attr-defined]
+            field.choices = [
                 ("", _("(none)")),
                 *[(r.pk, r.name()) for r in request_types if r.active or r.pk == current],
             ]
-        field.initial = self.ticket.request_type_id
+        field.initial = current
 
 
 class TransferForm(TicketActionForm):
@@ -280,11 +276,11 @@ class TransferForm(TicketActionForm):
 
     def __init__(self, *args: Any, teams: list[Team] | None = None, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["team"].queryset = Team.objects.exclude(  # type: ignore[attr-defined]
-            pk=self.ticket.team_id
-        )
+        field = cast(forms.ModelChoiceField, self.fields["team"])
+        current = self.ticket.team_id
+        field.queryset = Team.objects.exclude(pk=current) if current else Team.objects.all()
         if teams is not None:
-            self.fields["team"].choices = [  # type: ignore[attr-defined]
+            field.choices = [
                 ("", "---------"),
                 *[(t.pk, t.name) for t in teams if t.pk != self.ticket.team_id],
             ]

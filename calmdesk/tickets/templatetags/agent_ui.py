@@ -72,7 +72,8 @@ def age(value: datetime, now: datetime | None = None) -> str:
 
 @register.filter
 def priority_class(priority: str) -> str:
-    return {Priority.URGENT: "badge-urgent", Priority.HIGH: "badge-high"}.get(priority, "")
+    classes: dict[str, str] = {Priority.URGENT: "badge-urgent", Priority.HIGH: "badge-high"}
+    return classes.get(priority, "")
 
 
 @register.filter
