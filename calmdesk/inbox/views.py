@@ -90,13 +90,16 @@ def _rate_limited(request: HttpRequest) -> HttpResponse:
 # ------------------------------------------------------------------------------------------
 
 
+# never_cache: a form restored by the Back button must not reuse a spent single-use token.
 @require_http_methods(["GET", "HEAD", "POST"])
+@never_cache
 def help_form(request: HttpRequest) -> HttpResponse:
     """The request form at /help; ``?type=<key>`` preselects a request type."""
     return _form_page(request, alias=None)
 
 
 @require_http_methods(["GET", "HEAD", "POST"])
+@never_cache
 def alias_form(request: HttpRequest, path: str) -> HttpResponse:
     """The same form at an admin-defined short path (/crisis, /refund), maybe preset."""
     alias = FormAlias.objects.select_related("request_type").filter(path=path, active=True).first()

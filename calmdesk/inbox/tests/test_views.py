@@ -442,3 +442,16 @@ def test_wrong_token_cannot_download_an_attachment(client: Client) -> None:
     response = client.get(reverse("inbox:attachment", args=["x" * 32, attachment.pk]))
 
     assert response.status_code == 404
+
+
+def test_form_is_never_cached_so_back_button_gets_a_fresh_token(client: Client) -> None:
+    response = client.get("/help")
+
+    assert "no-store" in response["Cache-Control"]
+
+
+def test_help_with_a_trailing_slash_leads_to_the_form(client: Client) -> None:
+    response = client.get("/help/?type=refund")
+
+    assert response.status_code in (301, 302)
+    assert response["Location"] == "/help?type=refund"
