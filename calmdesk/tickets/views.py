@@ -17,6 +17,7 @@ from django.http.response import HttpResponseBase
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.cache import patch_vary_headers
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
@@ -114,9 +115,12 @@ def queue(request: HttpRequest) -> HttpResponse:
             )
         ),
     }
-    if getattr(request, "htmx", False) and request.htmx.target == "queue-results":  # type: ignore[attr-defined]
-        return render(request, "tickets/partials/_queue_results.html", context)
-    return render(request, "tickets/queue.html", context)
+    partial = bool(getattr(request, "htmx", False)) and request.htmx.target == "queue-results"  # type: ignore[attr-defined]
+    template = "tickets/partials/_queue_results.html" if partial else "tickets/queue.html"
+    response = render(request, template, context)
+    # The same URL answers with the page or the rows: caches must tell them apart.
+    patch_vary_headers(response, ["HX-Request", "HX-Target"])
+    return response
 
 
 # ------------------------------------------------------------------------------------------
