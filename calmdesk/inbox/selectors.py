@@ -6,7 +6,7 @@ from django.db.models import QuerySet
 from django.utils.translation import gettext as _
 
 from calmdesk.core.errors import NotFound
-from calmdesk.staffing.selectors import WaitEstimate
+from calmdesk.staffing.selectors import format_wait
 from calmdesk.tickets.enums import MessageKind, TicketStatus
 from calmdesk.tickets.models import Attachment, Message, Ticket
 from calmdesk.tickets.permissions import access_ticket_by_token
@@ -40,11 +40,9 @@ def public_attachment(*, token: str, attachment_id: int) -> Attachment:
 
 
 def wait_label(minutes: int | None) -> str:
-    """The announced wait in words ("within about 6 hours"), as the autoresponder says it."""
-    if minutes is None:
-        return ""
-    estimate = WaitEstimate(minutes=minutes, raw_minutes=float(minutes), ahead=0, basis="history")
-    return estimate.label()
+    """The announced wait in words ("within about 6 hours"): the same wording as
+    ``WaitEstimate.label`` in the autoresponder and the API."""
+    return "" if minutes is None else format_wait(minutes)
 
 
 def status_in_words(status: str) -> tuple[str, str]:
