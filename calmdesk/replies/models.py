@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
@@ -32,3 +34,18 @@ class MessageTemplate(models.Model):
 
     def __str__(self) -> str:
         return f"{self.kind} [{self.language}]"
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        super().save(*args, **kwargs)
+        _invalidate(self.kind)
+
+    def delete(self, *args: Any, **kwargs: Any) -> tuple[int, dict[str, int]]:
+        result = super().delete(*args, **kwargs)
+        _invalidate(self.kind)
+        return result
+
+
+def _invalidate(kind: str) -> None:
+    from .services import invalidate_template_cache
+
+    invalidate_template_cache(kind=kind)

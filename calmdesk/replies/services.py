@@ -13,6 +13,7 @@ from email.utils import formataddr, parseaddr
 from typing import Any
 
 from django.conf import settings
+from django.core.cache import cache
 from django.template import Context, Template, TemplateSyntaxError
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
@@ -45,18 +46,39 @@ def _language(language: str | None) -> str:
     return code if code in SUPPORTED_LANGUAGES else "en"
 
 
+TEMPLATE_CACHE_SECONDS = 60
+
+
+def _template_cache_key(kind: str, language: str) -> str:
+    return f"replies:template:{kind}:{language}"
+
+
+def invalidate_template_cache(*, kind: str) -> None:
+    cache.delete_many([_template_cache_key(kind, code) for code in SUPPORTED_LANGUAGES])
+
+
 def template_source(*, kind: str, language: str) -> tuple[str, str]:
-    """(subject, body) source for ``kind`` in ``language`` → English → built-in. One query."""
+    """(subject, body) source for ``kind`` in ``language`` → English → built-in.
+
+    Cached for a minute (intake sends one per request); saving a template clears it.
+    """
     language = _language(language)
+    key = _template_cache_key(kind, language)
+    cached: tuple[str, str] | None = cache.get(key)
+    if cached is not None:
+        return cached
     rows = {
         row.language: row
         for row in MessageTemplate.objects.filter(kind=kind, language__in={language, "en"})
     }
     row = rows.get(language) or rows.get("en")
     if row is not None:
-        return row.subject, row.body
-    builtin = DEFAULT_TEMPLATES[kind]
-    return builtin.get(language) or builtin["en"]
+        source = (row.subject, row.body)
+    else:
+        builtin = DEFAULT_TEMPLATES[kind]
+        source = builtin.get(language) or builtin["en"]
+    cache.set(key, source, TEMPLATE_CACHE_SECONDS)
+    return source
 
 
 def render_message(*, kind: str, language: str, context: dict[str, Any]) -> tuple[str, str]:

@@ -155,15 +155,18 @@ def test_agent_reply_reaches_the_customer_in_the_same_thread(
 def test_edited_templates_are_used_and_missing_languages_fall_back_to_english() -> None:
     install_default_templates()
     install_default_templates()
-    MessageTemplate.objects.filter(kind="agent_reply", language="en").update(
-        subject="Answer about {{ subject }}", body="{{ reply }}\n\nThe {{ team }} team"
-    )
     context = {"subject": "Bags", "reply": "Found them.", "team": "Baggage", "reference": "CD-1"}
+    before = render_message(kind="agent_reply", language="en", context=context)
+    template = MessageTemplate.objects.get(kind="agent_reply", language="en")
+    template.subject = "Answer about {{ subject }}"
+    template.body = "{{ reply }}\n\nThe {{ team }} team"
+    template.save()
 
     english = render_message(kind="agent_reply", language="en", context=context)
     german = render_message(kind="agent_reply", language="de", context=context)
 
     assert MessageTemplate.objects.count() == 12
+    assert before[0] == "Re: Bags [CD-1]"
     assert english == ("Answer about Bags", "Found them.\n\nThe Baggage team\n")
     assert german == english
 
@@ -188,3 +191,15 @@ def test_admin_refuses_a_template_that_does_not_compile() -> None:
     assert not form.is_valid()
     assert list(form.errors) == ["body"]
     assert form.errors["body"][0].startswith("This template does not compile:")
+
+
+def test_admin_lists_the_installed_templates(client: Any) -> None:
+    from calmdesk.core.testing.factories import UserFactory
+
+    install_default_templates()
+    client.force_login(UserFactory.create(is_staff=True, is_superuser=True))
+
+    response = client.get("/admin/replies/messagetemplate/?language=fa")
+
+    assert response.status_code == 200
+    assert response.context["cl"].result_count == 3
