@@ -455,3 +455,26 @@ def test_help_with_a_trailing_slash_leads_to_the_form(client: Client) -> None:
 
     assert response.status_code in (301, 302)
     assert response["Location"] == "/help?type=refund"
+
+
+def test_reply_flood_is_refused_like_the_form(client: Client, settings: Any) -> None:
+    ticket = submitted_ticket(client)
+    settings.CALMDESK = {**settings.CALMDESK, "INTAKE_RATE_LIMIT": 1}
+    url = reverse("inbox:track", args=[ticket.tracking_token])
+
+    response = client.post(url, {"body": "Any news?"})
+
+    assert response.status_code == 429
+    assert ticket.messages.count() == 1
+
+
+def test_tracking_page_in_persian_shows_solar_hijri_dates(client: Client) -> None:
+    ticket = submitted_ticket(client)
+
+    html = client.get(
+        reverse("inbox:track", args=[ticket.tracking_token]), HTTP_ACCEPT_LANGUAGE="fa"
+    ).content.decode()
+
+    assert '<html lang="fa" dir="rtl">' in html
+    assert "۱۴۰" in html  # a Solar Hijri year in Persian digits
+    assert "استرداد وجه" in html
