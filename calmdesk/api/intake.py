@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 import hashlib
 import time
 from typing import Any
@@ -16,6 +15,7 @@ from pydantic import ConfigDict
 
 from calmdesk.core.ratelimit import intake_rate_limited
 from calmdesk.inbox.models import SYSTEM_FIELD_KEYS, FieldType, FormField
+from calmdesk.inbox.selectors import wait_label
 from calmdesk.inbox.services import IntakeResult, intake_submit
 from calmdesk.inbox.validation import SubmissionInvalid, validate_submission
 from calmdesk.tickets.enums import Channel, Priority, TicketStatus
@@ -221,12 +221,11 @@ def _retry_after() -> int:
 
 def request_out(result: IntakeResult) -> dict[str, Any]:
     ticket = result.ticket
-    estimate = result.estimate
-    if ticket.announced_wait_minutes is not None:
-        # The figure announced at intake, also on a repeat: the customer was told this one.
-        estimate = dataclasses.replace(estimate, minutes=ticket.announced_wait_minutes)
+    # The figure announced at intake, also on a repeat: the customer was told this one, and the
+    # confirmation page and the acknowledgement email show the same.
+    minutes = ticket.announced_wait_minutes
     with translation.override(ticket.language):
-        label = estimate.label()
+        label = wait_label(minutes) if minutes is not None else result.estimate.label()
     team = ticket.team
     return {
         "reference": ticket.reference,
@@ -234,7 +233,10 @@ def request_out(result: IntakeResult) -> dict[str, Any]:
         "status": ticket.status,
         "priority": ticket.priority,
         "team": {"slug": team.slug, "name": team.name} if team else None,
-        "expected_wait": {"minutes": estimate.minutes, "label": label},
+        "expected_wait": {
+            "minutes": minutes if minutes is not None else result.estimate.minutes,
+            "label": label,
+        },
         "language": ticket.language,
     }
 

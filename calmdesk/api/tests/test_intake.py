@@ -7,7 +7,8 @@ import pytest
 from django.test import Client
 from django.utils import translation
 
-from calmdesk.staffing.selectors import WaitEstimate
+from calmdesk.core.models import OutboxMessage
+from calmdesk.inbox.selectors import wait_label
 from calmdesk.tickets.enums import Channel, EventType
 from calmdesk.tickets.models import Ticket
 
@@ -55,10 +56,17 @@ def test_request_creates_a_ticket_and_answers_reference_tracking_and_wait(
     assert ticket.announced_wait_minutes is not None
     assert answer["expected_wait"]["minutes"] == ticket.announced_wait_minutes
     with translation.override("en"):
-        label = WaitEstimate(
-            minutes=ticket.announced_wait_minutes, raw_minutes=0, ahead=0, basis="default"
-        ).label()
+        label = wait_label(ticket.announced_wait_minutes)
     assert answer["expected_wait"]["label"] == label
+
+
+def test_acknowledgement_email_announces_the_same_wait_as_the_answer(client: Client) -> None:
+    answer = post(client, valid_body()).json()
+
+    mail = OutboxMessage.objects.get(kind="autoresponder")
+    assert mail.to == "elif@example.com"
+    assert answer["expected_wait"]["label"] in mail.body_text
+    assert answer["reference"] in mail.body_text
 
 
 def test_request_is_stored_as_an_api_ticket_with_its_custom_fields(client: Client) -> None:
@@ -229,3 +237,11 @@ def test_form_endpoint_lists_fields_with_where_to_send_them(client: Client) -> N
     assert by_key["email"]["location"] == "top"
     assert by_key["attachments"]["location"] == "unsupported"
     assert by_key["name"]["label"] == "name (tr)"
+
+
+def test_intake_needs_no_csrf_token() -> None:
+    client = Client(enforce_csrf_checks=True)
+
+    response = post(client, valid_body())
+
+    assert response.status_code == 201
