@@ -245,3 +245,26 @@ def test_intake_needs_no_csrf_token() -> None:
     response = post(client, valid_body())
 
     assert response.status_code == 201
+
+
+def test_body_over_djangos_upload_cap_is_413_too(client: Client, settings: Any) -> None:
+    settings.DATA_UPLOAD_MAX_MEMORY_SIZE = 1000
+
+    response = post(client, valid_body(message="x" * 2000))
+
+    assert response.status_code == 413
+    assert response.json()["code"] == "payload_too_large"
+
+
+def test_empty_body_is_422(client: Client) -> None:
+    response = client.post(URL, b"", content_type="application/json")
+
+    assert response.status_code == 422
+    assert response.json()["errors"] == {"body": ["This field is required."]}
+
+
+def test_wrong_method_is_405(client: Client) -> None:
+    response = client.delete(URL)
+
+    assert response.status_code == 405
+    assert response["Allow"] == "POST"
