@@ -204,11 +204,11 @@ def _submission_data(payload: RequestIn) -> dict[str, Any]:
     return data
 
 
-def _error_paths(exc: SubmissionInvalid, custom_keys: set[str]) -> SubmissionInvalid:
+def _error_paths(exc: SubmissionInvalid) -> SubmissionInvalid:
     """Name custom-field errors by their place in the body (``fields.<key>``)."""
     return SubmissionInvalid(
         {
-            (f"fields.{key}" if key in custom_keys else key): [str(m) for m in messages]
+            (key if key in SYSTEM_FIELD_KEYS else f"fields.{key}"): [str(m) for m in messages]
             for key, messages in exc.errors.items()
         }
     )
@@ -288,7 +288,7 @@ def create_request(
         try:
             submission = validate_submission(data, [], language=language)
         except SubmissionInvalid as exc:
-            raise _error_paths(exc, set(payload.fields)) from exc
+            raise _error_paths(exc) from exc
         result = intake_submit(submission=submission, channel=Channel.API, intake_key=intake_key)
         return Status(201 if result.created else 200, request_out(result))
 

@@ -8,6 +8,7 @@ from django.test import Client
 from django.utils import translation
 
 from calmdesk.core.models import OutboxMessage
+from calmdesk.inbox.models import FormField
 from calmdesk.inbox.selectors import wait_label
 from calmdesk.tickets.enums import Channel, EventType
 from calmdesk.tickets.models import Ticket
@@ -150,6 +151,15 @@ def test_custom_field_errors_are_named_by_their_place_in_the_body(client: Client
 
     assert response.status_code == 422
     assert response.json()["errors"] == {"fields.departure_date": ["Enter a date like 2026-12-24."]}
+
+
+def test_missing_required_custom_field_is_named_inside_fields(client: Client) -> None:
+    FormField.objects.filter(key="departure_date").update(required=True)
+
+    response = post(client, valid_body(fields={}))
+
+    assert response.status_code == 422
+    assert response.json()["errors"] == {"fields.departure_date": ["Enter a date."]}
 
 
 def test_unknown_top_level_key_is_refused_rather_than_silently_dropped(client: Client) -> None:
