@@ -1,0 +1,295 @@
+"""Intake throughput: Calmdesk's API and web form vs. the bare insert view and django-helpdesk.
+
+usage: .venv/bin/python bench/run_intake.py --db sqlite|pg [--runs 3] [--secs 10] [--conns 8]
+                                            [--only calmdesk,bare,helpdesk]
+
+In one run, on the same database setting and the same server (gunicorn, 2 sync workers):
+  1. bare Django insert view (the anchors' ``bareproj``): POST /rows/ JSON → one row → 201
+  2. Calmdesk API: POST /api/v1/requests (JSON, a unique Idempotency-Key and e-mail per request)
+  3. Calmdesk form: POST /help (csrftoken cookie + csrfmiddlewaretoken scraped once, a fresh
+     single-use form token and unique content per request; success is the 303 redirect)
+  4. django-helpdesk 2.6.1 (the anchors' ``hdproj``): its public form and its DRF API
+Each server runs alone, on a database of its own created fresh for the run. The figure is the
+number of rows really created per second (counted in the database), median of ``--runs``.
+Results: $CDBENCH_DIR/results/intake_<db>.json (default /tmp/cdbench).
+"""
+
+from __future__ import annotations
+
+import argparse
+import html.parser
+import json
+import urllib.parse
+import urllib.request
+from datetime import date, timedelta
+
+import harness as h
+
+ap = argparse.ArgumentParser()
+ap.add_argument("--db", default="sqlite", choices=["sqlite", "pg"])
+ap.add_argument("--runs", type=int, default=3)
+ap.add_argument("--secs", type=int, default=10)
+ap.add_argument("--conns", type=int, default=8)
+ap.add_argument("--only", default="bare,calmdesk,helpdesk")
+ap.add_argument(
+    "--redis-url",
+    default=None,
+    help="pg only; default redis://127.0.0.1:6379/15 (Huey queue + cache), '' for none",
+)
+a = ap.parse_args()
+
+redis = (
+    a.redis_url
+    if a.redis_url is not None
+    else ("redis://127.0.0.1:6379/15" if a.db == "pg" else "")
+)
+cfg = h.DbConfig(a.db, redis_url=redis)
+only = set(a.only.split(","))
+DEPARTURE = (date.today() + timedelta(days=5)).isoformat()  # within 7 days: the urgent rule fires
+MESSAGE = (
+    f"My flight TK1234 on {DEPARTURE} was cancelled and I need to know whether I get a refund "
+    "or can rebook for the same week. Reference __U__."
+)
+
+res: dict[str, object] = {
+    "machine": h.machine(),
+    **h.describe_db(cfg),
+    "runs": a.runs,
+    "secs": a.secs,
+    "conns": a.conns,
+    "server": "gunicorn sync, 2 workers",
+    "results": {},
+}
+results: dict[str, object] = res["results"]  # type: ignore[assignment]
+
+
+def measure(label: str, which: str, fn) -> dict[str, object]:
+    fn_warm = fn(conns=2, secs=2)
+    fn_warm()  # both workers import and compile everything first
+    return h.repeat(a.runs, fn(conns=a.conns, secs=a.secs), label, created=lambda: cfg.count(which))
+
+
+# ---------------------------------------------------------------------------------------------
+# 1. bare insert view
+# ---------------------------------------------------------------------------------------------
+if "bare" in only:
+    print(f"== bare insert view / {a.db}", flush=True)
+    h.prepare_bare(cfg)
+    srv = h.start_server(cfg, "bare")
+    try:
+        url = h.base_url("bare")
+        results["bare_insert"] = measure(
+            "bare POST /rows/",
+            "bare",
+            lambda conns, secs: (
+                lambda: h.wrk(
+                    url,
+                    "/rows/",
+                    method="POST",
+                    ctype="application/json",
+                    body='{"subject":"hello __U__","body":"x"}',
+                    conns=conns,
+                    secs=secs,
+                )
+            ),
+        )
+    finally:
+        srv.stop()
+
+
+# ---------------------------------------------------------------------------------------------
+# 2./3. Calmdesk API and form
+# ---------------------------------------------------------------------------------------------
+class FormFields(html.parser.HTMLParser):
+    """Names of the inputs of the request form, with their first value / first option."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.fields: dict[str, dict[str, str]] = {}
+        self._select: str | None = None
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        at = {k: v or "" for k, v in attrs}
+        name = at.get("name")
+        if tag in ("input", "textarea") and name and name not in self.fields:
+            self.fields[name] = {
+                "tag": tag,
+                "type": at.get("type", "text"),
+                "value": at.get("value", ""),
+            }
+        elif tag == "select" and name:
+            self._select = name
+            self.fields[name] = {"tag": "select", "type": "select", "value": ""}
+        elif (
+            tag == "option"
+            and self._select
+            and at.get("value")
+            and not self.fields[self._select]["value"]
+        ):
+            self.fields[self._select]["value"] = at["value"]
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag == "select":
+            self._select = None
+
+
+def form_body(page: str) -> str:
+    parser = FormFields()
+    parser.feed(page)
+    f = parser.fields
+    values = {
+        "name": "Bench Customer",
+        "email": "form-__U__@example.com",
+        "phone": "",
+        "subject": "",
+        "departure_date": DEPARTURE,
+        "booking_reference": "XK7P2Q",
+        "message": MESSAGE,
+        "form_token": "__H__",
+        "website_address": "",  # the honeypot stays empty
+    }
+    body = {}
+    for name, spec in f.items():
+        if spec["type"] in ("file", "submit", "button") or name in ("language", "next"):
+            continue
+        body[name] = values.get(name, spec["value"])
+    missing = {"form_token", "csrfmiddlewaretoken", "message", "email"} - set(body)
+    if missing:
+        raise RuntimeError(f"the /help form has no {sorted(missing)}")
+    return urllib.parse.urlencode(body, safe="_")
+
+
+def api_body() -> str:
+    with urllib.request.urlopen(h.base_url("calmdesk") + "/api/v1/form", timeout=30) as resp:
+        form = json.load(resp)
+    top: dict[str, object] = {
+        "name": "Bench Customer",
+        "email": "api-__U__@example.com",
+        "message": MESSAGE,
+        "language": "en",
+    }
+    fields: dict[str, str] = {}
+    for fld in form["fields"]:
+        if fld["key"] == "request_type":
+            top["request_type"] = fld["choices"][0]["value"]
+        elif fld["location"] == "fields":
+            fields[fld["key"]] = {"departure_date": DEPARTURE, "booking_reference": "XK7P2Q"}.get(
+                fld["key"], ""
+            )
+            if fld["type"] == "choice" and fld["choices"]:
+                fields[fld["key"]] = fld["choices"][0]["value"]
+            if not fields[fld["key"]] and not fld["required"]:
+                del fields[fld["key"]]
+    top["fields"] = fields
+    return json.dumps(top, ensure_ascii=False)
+
+
+if "calmdesk" in only:
+    print(f"== calmdesk / {a.db} (redis: {redis or 'none'})", flush=True)
+    h.prepare_calmdesk(cfg)
+    srv = h.start_server(cfg, "calmdesk")
+    try:
+        url = h.base_url("calmdesk")
+        try:
+            body = api_body()
+        except Exception as exc:  # the endpoint is not there (yet)
+            print(f"  API intake not available: {exc}", flush=True)
+            results["calmdesk_api"] = {"missing": str(exc)}
+        else:
+            results["calmdesk_api"] = measure(
+                "calmdesk POST /api/v1/requests",
+                "calmdesk",
+                lambda conns, secs: (
+                    lambda: h.wrk(
+                        url,
+                        "/api/v1/requests",
+                        method="POST",
+                        ctype="application/json",
+                        body=body,
+                        headers="Idempotency-Key: __U__",
+                        conns=conns,
+                        secs=secs,
+                    )
+                ),
+            )
+        try:
+            browser = h.Browser(url)
+            page = browser.get("/help")
+            fbody = form_body(page)
+            cookie = browser.cookie_header()
+        except Exception as exc:
+            print(f"  form intake not available: {exc}", flush=True)
+            results["calmdesk_form"] = {"missing": str(exc)}
+        else:
+            results["calmdesk_form"] = measure(
+                "calmdesk POST /help",
+                "calmdesk",
+                lambda conns, secs: (
+                    lambda: h.wrk(
+                        url,
+                        "/help",
+                        method="POST",
+                        ctype="application/x-www-form-urlencoded",
+                        body=fbody,
+                        cookie=cookie,
+                        conns=conns,
+                        secs=secs,
+                    )
+                ),
+            )
+        results["calmdesk_outbox_rows"] = cfg.scalar(
+            "calmdesk", "SELECT count(*) FROM core_outboxmessage"
+        )
+    finally:
+        srv.stop()
+
+
+# ---------------------------------------------------------------------------------------------
+# 4. django-helpdesk 2.6.1 (anchors' hdproj and wrk script)
+# ---------------------------------------------------------------------------------------------
+if "helpdesk" in only:
+    print(f"== django-helpdesk 2.6.1 / {a.db}", flush=True)
+    h.prepare_helpdesk(cfg)
+    srv = h.start_server(cfg, "helpdesk")
+    try:
+        url = h.base_url("helpdesk")
+        toks = {}
+        for line in h.hd_data(cfg, "tokens", url).splitlines():
+            k, v = line[len("export ") :].split("=", 1)
+            toks[k] = v.strip("'")
+        anon = {"COOKIE": toks["COOKIE_ANON"], "CSRF": toks["CSRF_ANON"], "QUEUE_ID": "1"}
+        staff = {"COOKIE": toks["COOKIE_STAFF"], "CSRF": toks["CSRF_STAFF"], "QUEUE_ID": "1"}
+        for key, mode, path, env in (
+            ("helpdesk_form", "form", "/tickets/submit/", anon),
+            ("helpdesk_api", "api", "/api/tickets/", staff),
+        ):
+            results[key] = measure(
+                f"helpdesk {mode} {path}",
+                "helpdesk",
+                lambda conns, secs, mode=mode, path=path, env=env: (
+                    lambda: h.common.wrk(url, path, mode, conns=conns, secs=secs, env=env)
+                ),
+            )
+    finally:
+        srv.stop()
+
+# ---------------------------------------------------------------------------------------------
+if redis:  # drop what the bench queued in Redis (only the bench's own keys)
+    import redis as redis_lib
+
+    r = redis_lib.Redis.from_url(redis)
+    for pattern in ("*calmdesk-bench*", "cdbench*"):
+        for key in r.scan_iter(pattern):
+            r.delete(key)
+
+path = h.save(f"intake_{a.db}.json", res)
+bare = results.get("bare_insert", {})
+for key, val in results.items():
+    if isinstance(val, dict) and "created_per_s" in val:
+        ratio = ""
+        if isinstance(bare, dict) and bare.get("created_per_s"):
+            ratio = f"  = {100 * val['created_per_s'] / bare['created_per_s']:.0f}% of bare"
+        print(
+            f"{a.db:6} {key:16} {val['created_per_s']:8.1f} created/s  p50 {val['p50_ms']:.1f} ms"
+            f"  p95 {val['p95_ms']:.1f} ms{ratio}"
+        )
