@@ -35,6 +35,7 @@ class UserFactory(factory.django.DjangoModelFactory[Any]):
     class Meta:
         model = User
         django_get_or_create = ("username",)
+        skip_postgeneration_save = True
 
     username = factory.Sequence(lambda n: f"user{n}")
     email = factory.LazyAttribute(lambda u: f"{u.username}@calmdesk.test")
@@ -61,6 +62,7 @@ class AgentFactory(UserFactory):
 class CustomerFactory(factory.django.DjangoModelFactory[Customer]):
     class Meta:
         model = Customer
+        skip_postgeneration_save = True
 
     name = factory.Faker("name")
     language = "en"
