@@ -248,12 +248,14 @@ def track(request: HttpRequest, token: str) -> HttpResponse:
     try:
         text = clean_reply_text(body)
         attachments = validate_attachments(files)
+        reply_token = _form_token(request.POST.get(FORM_TOKEN_FIELD, ""))
         ticket_customer_reply(
             ticket=ticket,
             customer=ticket.customer,
             body_text=text,
             channel=Channel.FORM,
             attachments=attachments,
+            client_key=f"track:{reply_token}" if reply_token else None,
         )
     except SubmissionInvalid as exc:
         return _render_track(
@@ -301,6 +303,8 @@ def _render_track(
         "file_errors": errors.get(REPLY_FILES_FIELD, []),
         "accept": ",".join(f".{ext}" for ext in limits["extensions"]),
         "limits": limits,
+        "form_token": _new_token(),
+        "form_token_field": FORM_TOKEN_FIELD,
         "wait": wait_label(ticket.announced_wait_minutes)
         if ticket.status == TicketStatus.NEW and ticket.first_replied_at is None
         else "",

@@ -209,6 +209,9 @@ class Message(models.Model):
     body_text = models.TextField(_("text"), blank=True)
     body_html = models.TextField(_("HTML (sanitised)"), blank=True)
     created_at = models.DateTimeField(_("created"), default=timezone.now)
+    # Idempotency of customer replies: the hidden token of the reply form (a double click
+    # or a resent POST adds the message once).
+    client_key = models.CharField(max_length=80, unique=True, null=True, blank=True, editable=False)
 
     class Meta:
         ordering = ["created_at", "id"]

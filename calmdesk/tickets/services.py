@@ -168,9 +168,11 @@ def _add_message(
     author_customer: Customer | None = None,
     attachments: Sequence[UploadedFile] = (),
     now: datetime | None = None,
+    client_key: str | None = None,
 ) -> Message:
     message = Message.objects.create(
         ticket=ticket,
+        client_key=client_key,
         created_at=now or timezone.now(),
         kind=kind,
         channel=channel,
@@ -323,6 +325,10 @@ def _change(
     record_event(
         locked, event, actor=actor, at=now, data={"from": old, "to": _plain(new), **(data or {})}
     )
+    reopened = field == "status" and old in (TicketStatus.SOLVED, TicketStatus.CLOSED)
+    if reopened and new not in (TicketStatus.SOLVED, TicketStatus.CLOSED):
+        # Date rules stopped being re-checked when it was solved: their answer may have changed.
+        locked = ticket_retriage(ticket_id=locked.pk, now=now) or locked
     return locked
 
 
@@ -331,30 +337,47 @@ def _plain(value: Any) -> Any:
 
 
 @transaction.atomic
-def ticket_change_status(*, ticket: Ticket, status: str, actor: User | None) -> Ticket:
+def ticket_change_status(
+    *, ticket: Ticket, status: str, actor: User | None, now: datetime | None = None
+) -> Ticket:
     if status not in TicketStatus.values:
         raise DomainError(_("Unknown status."), field="status")
-    return _change(ticket, field="status", new=status, event=EventType.STATUS, actor=actor)
+    return _change(ticket, field="status", new=status, event=EventType.STATUS, actor=actor, now=now)
 
 
 @transaction.atomic
-def ticket_change_priority(*, ticket: Ticket, priority: str, actor: User | None) -> Ticket:
+def ticket_change_priority(
+    *, ticket: Ticket, priority: str, actor: User | None, now: datetime | None = None
+) -> Ticket:
     if priority not in Priority.values:
         raise DomainError(_("Unknown priority."), field="priority")
-    return _change(ticket, field="priority", new=priority, event=EventType.PRIORITY, actor=actor)
-
-
-@transaction.atomic
-def ticket_change_request_type(
-    *, ticket: Ticket, request_type: RequestType | None, actor: User | None
-) -> Ticket:
     return _change(
-        ticket, field="request_type", new=request_type, event=EventType.REQUEST_TYPE, actor=actor
+        ticket, field="priority", new=priority, event=EventType.PRIORITY, actor=actor, now=now
     )
 
 
 @transaction.atomic
-def ticket_transfer(*, ticket: Ticket, team: Team, reason: str, actor: User | None) -> Ticket:
+def ticket_change_request_type(
+    *,
+    ticket: Ticket,
+    request_type: RequestType | None,
+    actor: User | None,
+    now: datetime | None = None,
+) -> Ticket:
+    return _change(
+        ticket,
+        field="request_type",
+        new=request_type,
+        event=EventType.REQUEST_TYPE,
+        actor=actor,
+        now=now,
+    )
+
+
+@transaction.atomic
+def ticket_transfer(
+    *, ticket: Ticket, team: Team, reason: str, actor: User | None, now: datetime | None = None
+) -> Ticket:
     """Move a ticket to another team. The reason is required: transfers are analysed."""
     reason = reason.strip()
     if not reason:
@@ -366,24 +389,36 @@ def ticket_transfer(*, ticket: Ticket, team: Team, reason: str, actor: User | No
         event=EventType.TRANSFER,
         actor=actor,
         data={"reason": reason[:500]},
+        now=now,
     )
 
 
 @transaction.atomic
-def ticket_assign(*, ticket: Ticket, assignee: User | None, actor: User | None) -> Ticket:
+def ticket_assign(
+    *, ticket: Ticket, assignee: User | None, actor: User | None, now: datetime | None = None
+) -> Ticket:
     """Assign (or unassign with None). The assignee must be an active agent."""
     if assignee is not None and (not assignee.is_active or not hasattr(assignee, "agent")):
         raise DomainError(_("Only active agents can be assigned."), field="assignee")
-    locked = _change(ticket, field="assignee", new=assignee, event=EventType.ASSIGN, actor=actor)
+    locked = _change(
+        ticket, field="assignee", new=assignee, event=EventType.ASSIGN, actor=actor, now=now
+    )
     if assignee is not None and locked.status == TicketStatus.NEW:
         locked = _change(
-            locked, field="status", new=TicketStatus.OPEN, event=EventType.STATUS, actor=actor
+            locked,
+            field="status",
+            new=TicketStatus.OPEN,
+            event=EventType.STATUS,
+            actor=actor,
+            now=now,
         )
     return locked
 
 
 @transaction.atomic
-def ticket_set_tags(*, ticket: Ticket, names: Iterable[str], actor: User | None) -> Ticket:
+def ticket_set_tags(
+    *, ticket: Ticket, names: Iterable[str], actor: User | None, now: datetime | None = None
+) -> Ticket:
     from django.utils.text import slugify
 
     wanted = sorted({slugify(n, allow_unicode=True) for n in names if n.strip()} - {""})
@@ -394,7 +429,7 @@ def ticket_set_tags(*, ticket: Ticket, names: Iterable[str], actor: User | None)
     tags = [Tag.objects.get_or_create(name=name)[0] for name in wanted]
     locked.tags.set(tags)
     locked.save(update_fields=["updated_at"])
-    record_event(locked, EventType.TAGS, actor=actor, data={"from": before, "to": wanted})
+    record_event(locked, EventType.TAGS, actor=actor, at=now, data={"from": before, "to": wanted})
     return locked
 
 
@@ -459,7 +494,12 @@ def ticket_reply(
 
 @transaction.atomic
 def ticket_add_note(
-    *, ticket: Ticket, actor: User, body_text: str, attachments: Sequence[UploadedFile] = ()
+    *,
+    ticket: Ticket,
+    actor: User,
+    body_text: str,
+    attachments: Sequence[UploadedFile] = (),
+    now: datetime | None = None,
 ) -> Message:
     body_text = body_text.strip()
     if not body_text:
@@ -472,9 +512,10 @@ def ticket_add_note(
         body_text=body_text,
         author_user=actor,
         attachments=attachments,
+        now=now,
     )
     locked.save(update_fields=["updated_at"])
-    record_event(locked, EventType.NOTE, actor=actor, data={"message": message.pk})
+    record_event(locked, EventType.NOTE, actor=actor, at=now, data={"message": message.pk})
     return message
 
 
@@ -486,14 +527,23 @@ def ticket_customer_reply(
     body_text: str,
     channel: str = Channel.FORM,
     attachments: Sequence[UploadedFile] = (),
+    client_key: str | None = None,
     now: datetime | None = None,
 ) -> Message:
-    """The customer writes again. A solved or pending ticket goes back to the queue."""
+    """The customer writes again. A solved or pending ticket goes back to the queue.
+
+    With ``client_key`` (the reply form's single-use token) a repeated submission returns the
+    message already added and changes nothing.
+    """
     body_text = body_text.strip()
     if not body_text:
         raise DomainError(_("Write a message first."), field="body")
     now = now or timezone.now()
     locked = _lock(ticket)
+    if client_key:
+        already = Message.objects.filter(ticket=locked, client_key=client_key).first()
+        if already is not None:
+            return already
     if locked.status == TicketStatus.CLOSED:
         raise DomainError(
             _("This request is closed. Please submit a new request."), field="body", code="closed"
@@ -506,6 +556,7 @@ def ticket_customer_reply(
         author_customer=customer,
         attachments=attachments,
         now=now,
+        client_key=client_key,
     )
     locked.last_customer_message_at = now
     locked.save()

@@ -393,6 +393,20 @@ def test_customer_reply_reopens_a_solved_ticket(client: Client) -> None:
     assert "your message was added" in page
 
 
+def test_a_double_clicked_reply_is_added_once(client: Client) -> None:
+    ticket = submitted_ticket(client)
+    page = client.get(reverse("inbox:track", args=[ticket.tracking_token])).content.decode()
+    token = re.search(r'name="form_token" value="([0-9a-f]{32})"', page)
+    assert token is not None
+    data = {"body": "Sent twice by accident.", "form_token": token.group(1)}
+
+    first = client.post(reverse("inbox:track", args=[ticket.tracking_token]), data)
+    second = client.post(reverse("inbox:track", args=[ticket.tracking_token]), data)
+
+    assert (first.status_code, second.status_code) == (303, 303)
+    assert ticket.messages.filter(body_text="Sent twice by accident.").count() == 1
+
+
 def test_customer_reply_with_an_attachment_is_stored(client: Client) -> None:
     ticket = submitted_ticket(client)
 

@@ -220,3 +220,42 @@ def test_created_at_follows_the_given_time() -> None:
     ticket.refresh_from_db()
     assert ticket.created_at == then
     assert ticket.events.get(type=EventType.CREATED).at == then
+
+
+def test_a_reopened_ticket_is_triaged_again_for_its_near_departure() -> None:
+    from datetime import UTC, datetime
+
+    import time_machine
+
+    from calmdesk.routing.defaults import install_default_rules
+
+    install_default_rules()
+    with time_machine.travel(datetime(2026, 3, 2, 10, 0, tzinfo=UTC), tick=False):
+        ticket = make_ticket(custom_fields={"departure_date": "2026-03-20"})
+        ticket_change_status(ticket=ticket, status=TicketStatus.SOLVED, actor=AgentFactory())
+    ticket.refresh_from_db()
+    assert ticket.priority == Priority.NORMAL
+    assert ticket.triage_recheck_at is None
+
+    with time_machine.travel(datetime(2026, 3, 16, 9, 0, tzinfo=UTC), tick=False):
+        ticket_customer_reply(ticket=ticket, customer=ticket.customer, body_text="Any news?")
+
+    ticket.refresh_from_db()
+    assert ticket.status == TicketStatus.OPEN
+    assert ticket.priority == Priority.URGENT
+    assert ticket.events.filter(type=EventType.TRIAGE).count() == 1
+
+
+def test_the_same_customer_reply_key_adds_the_message_once() -> None:
+    ticket = make_ticket()
+
+    first = ticket_customer_reply(
+        ticket=ticket, customer=ticket.customer, body_text="Hello again", client_key="k-1"
+    )
+    second = ticket_customer_reply(
+        ticket=ticket, customer=ticket.customer, body_text="Hello again", client_key="k-1"
+    )
+
+    assert first == second
+    assert ticket.messages.filter(kind=MessageKind.INBOUND).count() == 2
+    assert event_types(ticket).count(EventType.CUSTOMER_MESSAGE) == 1
