@@ -79,7 +79,7 @@ def intake_submit(
             ticket.announced_wait_minutes = estimate.minutes
             ticket.save(update_fields=["announced_wait_minutes"])
             if submission.email and not auto_submitted:
-                autoresponder_queue(ticket=ticket, to=submission.email, estimate=estimate)
+                autoresponder_queue(ticket=ticket, to=submission.email, estimate=estimate, now=now)
     except IntegrityError:
         if not intake_key:
             raise

@@ -8,7 +8,7 @@ with autoescaping off (the mail is plain text); the context holds plain strings 
 from __future__ import annotations
 
 import logging
-from datetime import timedelta
+from datetime import datetime, timedelta
 from email.utils import formataddr, parseaddr
 from typing import Any
 
@@ -177,7 +177,9 @@ def autoresponder_limit_reached(*, to: str) -> bool:
     return sent >= limit
 
 
-def autoresponder_queue(*, ticket: Ticket, to: str, estimate: WaitEstimate) -> OutboxMessage | None:
+def autoresponder_queue(
+    *, ticket: Ticket, to: str, estimate: WaitEstimate, now: datetime | None = None
+) -> OutboxMessage | None:
     """Queue the acknowledgement (in the ticket's language) through the outbox, unless the
     per-address hourly limit is reached. Call inside the intake transaction."""
     to = to.strip()
@@ -210,6 +212,7 @@ def autoresponder_queue(*, ticket: Ticket, to: str, estimate: WaitEstimate) -> O
         record_event(
             ticket,
             EventType.AUTORESPONDER,
+            at=now,
             data={"outbox": row.pk, "announced_minutes": estimate.minutes},
         )
     return row
