@@ -1,0 +1,57 @@
+from __future__ import annotations
+
+import pytest
+from django.test import Client
+from django.urls import reverse
+
+from calmdesk.core.testing.factories import UserFactory
+from calmdesk.inbox.defaults import install_default_form
+from calmdesk.inbox.models import FormAlias, FormField
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def admin_client_logged_in(client: Client) -> Client:
+    client.force_login(UserFactory(is_staff=True, is_superuser=True))
+    return client
+
+
+def test_admin_lists_the_seed_form_fields_and_aliases(admin_client_logged_in: Client) -> None:
+    install_default_form()
+
+    fields = admin_client_logged_in.get(reverse("admin:inbox_formfield_changelist"))
+    aliases = admin_client_logged_in.get(reverse("admin:inbox_formalias_changelist"))
+
+    assert fields.status_code == 200
+    assert "departure_date" in fields.content.decode()
+    assert aliases.status_code == 200
+    assert "/refund" in aliases.content.decode()
+
+
+def test_admin_refuses_a_choice_field_without_choices(admin_client_logged_in: Client) -> None:
+    response = admin_client_logged_in.post(
+        reverse("admin:inbox_formfield_add"),
+        {
+            "key": "cabin_class",
+            "field_type": "choice",
+            "labels": '{"en": "Cabin class"}',
+            "help_texts": "{}",
+            "choices": "[]",
+            "order": 5,
+            "active": "on",
+        },
+    )
+
+    assert response.status_code == 200
+    assert "A choice field needs a list of choices" in response.content.decode()
+    assert not FormField.objects.filter(key="cabin_class").exists()
+
+
+def test_admin_edits_an_alias(admin_client_logged_in: Client) -> None:
+    install_default_form()
+    alias = FormAlias.objects.get(path="refund")
+
+    page = admin_client_logged_in.get(reverse("admin:inbox_formalias_change", args=[alias.pk]))
+
+    assert page.status_code == 200
