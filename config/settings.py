@@ -53,6 +53,7 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django.contrib.humanize",
     "django_htmx",
+    "ninja",
     "huey.contrib.djhuey",
     "channels",
     "calmdesk.core",
@@ -126,6 +127,14 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Redis: queue, cache, rate limits, channel layer ----------------------------------------
 REDIS_URL = env.str("REDIS_URL", default="")
+if REDIS_URL and TESTING:
+    # Each parallel test worker gets its own Redis database: cache.clear() flushes a whole
+    # database, and cached per-team figures must not leak between workers' test databases.
+    from urllib.parse import urlsplit, urlunsplit
+
+    _worker = env.str("PYTEST_XDIST_WORKER", default="gw0").removeprefix("gw") or "0"
+    _parts = urlsplit(REDIS_URL)
+    REDIS_URL = urlunsplit(_parts._replace(path=f"/{1 + int(_worker) % 15}"))
 
 if REDIS_URL:
     CACHES = {
@@ -265,6 +274,8 @@ CALMDESK = {
     "OUTBOX_BACKOFF_SECONDS": env.int("CALMDESK_OUTBOX_BACKOFF", default=30),
     # Behind a reverse proxy: how many proxies to trust in X-Forwarded-For (0 = use REMOTE_ADDR).
     "TRUSTED_PROXY_COUNT": env.int("CALMDESK_TRUSTED_PROXY_COUNT", default=0),
+    # Largest JSON body the API accepts (413 beyond).
+    "API_MAX_BODY_BYTES": env.int("CALMDESK_API_MAX_BODY_BYTES", default=1024 * 1024),
 }
 
 LOGGING = {
