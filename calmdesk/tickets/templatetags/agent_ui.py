@@ -8,7 +8,7 @@ from typing import Any
 from django import template
 from django.utils import timezone
 from django.utils.html import format_html
-from django.utils.safestring import SafeString
+from django.utils.safestring import SafeString, mark_safe
 from django.utils.timesince import timesince, timeuntil
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
@@ -45,7 +45,7 @@ def due_label(ticket: Ticket, now: datetime | None = None) -> SafeString:
     """'due in 2 hours' or 'overdue 3 hours', with the exact time on hover."""
     due = due_at(ticket)
     if due is None:
-        return format_html('<span class="muted">—</span>')
+        return mark_safe('<span class="muted">—</span>')
     now = now or timezone.now()
     from calmdesk.core.templatetags.calmdesk import format_date
 
