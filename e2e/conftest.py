@@ -31,7 +31,10 @@ RESULTS_DIR = Path(__file__).resolve().parent.parent / "test-results"
 @pytest.fixture(scope="session")
 def browser() -> Iterator[Any]:
     if not Path(CHROMIUM).exists():
-        pytest.fail(f"{CHROMIUM} is missing: apt-get install chromium (never playwright install)")
+        message = f"{CHROMIUM} is missing: apt-get install chromium (never playwright install)"
+        if os.environ.get("CI"):
+            pytest.fail(message)  # CI installs Chromium: a missing browser is a failure there
+        pytest.skip(message)
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:
