@@ -347,9 +347,8 @@ def test_errors_are_translated_into_the_visitors_language() -> None:
     with override("fa"):
         errors = errors_of(valid_data(departure_date="tomorrow"), language="fa")
 
-    # Without compiled catalogues the English msgid comes back; the fa-specific example shows
-    # that the Persian wording (Solar Hijri example) was chosen.
-    assert errors == {"departure_date": ["Enter a date like 1405/10/03 (or 2026-12-24)."]}
+    # The Persian message, with the Solar Hijri example first.
+    assert errors == {"departure_date": ["تاریخ را به شکل ۱۴۰۵/۱۰/۰۳ (یا 2026-12-24) وارد کنید."]}
 
 
 def test_reply_text_is_required_and_checked_like_the_form() -> None:
