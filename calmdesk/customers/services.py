@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 import phonenumbers
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db import IntegrityError, transaction
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from calmdesk.core.errors import DomainError
@@ -38,7 +41,12 @@ def normalize_phone(value: str, *, region: str | None = None) -> str:
 
 @transaction.atomic
 def customer_for_contact(
-    *, name: str, email: str = "", phone: str = "", language: str = "en"
+    *,
+    name: str,
+    email: str = "",
+    phone: str = "",
+    language: str = "en",
+    now: datetime | None = None,
 ) -> Customer:
     """The customer owning this email (or phone), created if new. Values must be normalised."""
     identity = None
@@ -62,7 +70,9 @@ def customer_for_contact(
             customer.name = name[:200]
             customer.save(update_fields=["name"])
     else:
-        customer = Customer.objects.create(name=name[:200], language=language)
+        customer = Customer.objects.create(
+            name=name[:200], language=language, created_at=now or timezone.now()
+        )
     for kind, value in ((IdentityKind.EMAIL, email), (IdentityKind.PHONE, phone)):
         if value and not Identity.objects.filter(kind=kind, value=value).exists():
             try:

@@ -62,6 +62,7 @@ def intake_submit(
                 email=submission.email,
                 phone=submission.phone,
                 language=submission.language,
+                now=now,
             )
             ticket = ticket_create(
                 customer=customer,

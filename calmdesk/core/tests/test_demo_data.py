@@ -103,6 +103,33 @@ def test_demo_history_has_replies_transfers_with_reasons_and_solved_tickets() ->
     assert OutboxMessage.objects.filter(kind="agent_reply").count() == replies
 
 
+def test_unanswered_urgent_requests_have_alerted_their_lead_when_the_demo_opens() -> None:
+    from calmdesk.sla.models import Alert
+
+    load(120)
+
+    overdue = Ticket.objects.filter(
+        priority=Priority.URGENT,
+        first_replied_at__isnull=True,
+        status__in=["new", "open"],
+        created_at__lte=timezone.now() - timedelta(days=3),
+    )
+    assert overdue.exists()
+    assert set(Alert.objects.values_list("ticket_id", flat=True)) >= set(
+        overdue.values_list("pk", flat=True)
+    )
+    assert OutboxMessage.objects.filter(kind="alert").count() == Alert.objects.count()
+
+
+def test_customers_date_from_their_first_request() -> None:
+    load(60)
+
+    earliest = Ticket.objects.order_by("created_at").select_related("customer").first()
+
+    assert earliest is not None
+    assert earliest.customer.created_at <= earliest.created_at
+
+
 def test_if_empty_leaves_a_loaded_database_alone() -> None:
     load(10)
 

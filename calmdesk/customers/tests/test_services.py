@@ -48,3 +48,13 @@ def test_same_email_finds_the_same_customer_and_adds_the_new_phone() -> None:
         ("email", "ayse@example.com"),
         ("phone", "+905321234567"),
     }
+
+
+def test_a_new_customer_dates_from_their_first_contact() -> None:
+    from datetime import UTC, datetime
+
+    first_contact = datetime(2026, 3, 2, 10, 0, tzinfo=UTC)
+
+    customer = customer_for_contact(name="Rūta", email="ruta@example.com", now=first_contact)
+
+    assert customer.created_at == first_contact
