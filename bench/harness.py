@@ -287,6 +287,8 @@ def start_server(cfg: DbConfig, which: str) -> common.Server:
     bind = ["-b", f"127.0.0.1:{PORTS[which]}"]
     log = str(LOGS / f"gunicorn_{which}_{cfg.name}.log")
     if which == "calmdesk":
+        # The app is being built while it is measured: apply any migration that landed since.
+        run([CD_PY, "manage.py", "migrate", "-v0"], cwd=REPO, env=cfg.calmdesk_env())
         server = common.Server(
             [CD_GUNICORN, "config.wsgi", *bind, *GUNICORN_ARGS],
             cwd=str(REPO),
