@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+
+from calmdesk.core.config_cache import InvalidatesConfig
 
 
 class RuleMatch(models.TextChoices):
@@ -41,30 +41,13 @@ class ActionType(models.TextChoices):
     BOOST = "boost", _("Raise queue score by")
 
 
-class _InvalidatesRules(models.Model):
+class _InvalidatesRules(InvalidatesConfig, models.Model):
     """Saving or deleting a rule, condition or action makes every process reload the rules."""
+
+    config_caches = ("calmdesk.routing.services.RULES",)
 
     class Meta:
         abstract = True
-
-    def save(self, *args: Any, **kwargs: Any) -> None:
-        super().save(*args, **kwargs)
-        _invalidate_rules()
-
-    def delete(self, *args: Any, **kwargs: Any) -> tuple[int, dict[str, int]]:
-        result = super().delete(*args, **kwargs)
-        _invalidate_rules()
-        return result
-
-
-def _invalidate_rules() -> None:
-    from django.db import transaction
-
-    from .services import invalidate_rules
-
-    invalidate_rules()
-    # Again after commit: a process that reloaded in between must not keep the old rules.
-    transaction.on_commit(invalidate_rules)
 
 
 class TriageRule(_InvalidatesRules):

@@ -7,9 +7,6 @@ shared cache, so every process reloads at once after an admin edit.
 
 from __future__ import annotations
 
-import secrets
-import threading
-import time
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from datetime import time as day_time
@@ -17,16 +14,15 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
-from django.core.cache import cache
 from django.utils.text import slugify
 
 from calmdesk.accounts.models import Team
+from calmdesk.core.config_cache import ProcessCache
 from calmdesk.tickets.enums import Priority
 from calmdesk.tickets.models import Ticket
 
 from .models import ActionType, ConditionField, Operator, RuleMatch, TriageRule
 
-RULES_VERSION_KEY = "routing:rules:version"
 RULES_TTL_SECONDS = 5.0
 
 DATE_OPERATORS = {Operator.WITHIN_NEXT_DAYS, Operator.MORE_THAN_DAYS_AWAY, Operator.BEFORE_TODAY}
@@ -162,51 +158,28 @@ def _compile(rules: list[TriageRule]) -> tuple[CompiledRule, ...]:
     return tuple(compiled)
 
 
-_lock = threading.Lock()
-
-
-@dataclass
-class _Loaded:
-    version: Any = None
-    at: float = 0.0
-    rules: tuple[CompiledRule, ...] = ()
-
-
-_loaded = _Loaded()
-
-
-def rules_version() -> Any:
-    version = cache.get(RULES_VERSION_KEY)
-    if version is None:
-        cache.add(RULES_VERSION_KEY, secrets.randbits(62), timeout=None)
-        version = cache.get(RULES_VERSION_KEY)
-    return version
-
-
-def invalidate_rules() -> None:
-    """Make every process reload the rules (called when a rule, condition or action changes)."""
-    try:
-        cache.incr(RULES_VERSION_KEY)
-    except ValueError:
-        cache.set(RULES_VERSION_KEY, secrets.randbits(62), timeout=None)
-
-
-def active_rules() -> tuple[CompiledRule, ...]:
-    """The active rules in order, from the process cache when fresh (3 queries on a miss)."""
-    version = rules_version()
-    now = time.monotonic()
-    with _lock:
-        if _loaded.version == version and now - _loaded.at < RULES_TTL_SECONDS:
-            return _loaded.rules
+def _load_rules() -> tuple[CompiledRule, ...]:
     rules = list(
         TriageRule.objects.filter(active=True)
         .order_by("order", "id")
         .prefetch_related("conditions", "actions")
     )
-    compiled = _compile(rules)
-    with _lock:
-        _loaded.version, _loaded.at, _loaded.rules = version, now, compiled
-    return compiled
+    return _compile(rules)
+
+
+RULES: ProcessCache[tuple[CompiledRule, ...]] = ProcessCache(
+    "routing-rules", _load_rules, ttl=RULES_TTL_SECONDS
+)
+
+
+def invalidate_rules() -> None:
+    """Make every process reload the rules (called when a rule, condition or action changes)."""
+    RULES.invalidate()
+
+
+def active_rules() -> tuple[CompiledRule, ...]:
+    """The active rules in order, from the process cache when fresh (3 queries on a miss)."""
+    return RULES.get()
 
 
 # ------------------------------------------------------------------------------------------
