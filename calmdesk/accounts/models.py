@@ -9,6 +9,8 @@ from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from calmdesk.core.config_cache import InvalidatesConfig
+
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 
 
@@ -46,7 +48,10 @@ def validate_working_hours(value: object) -> None:
                 )
 
 
-class Team(models.Model):
+class Team(InvalidatesConfig, models.Model):
+    # Request types carry their team into intake; the rules route to teams.
+    config_caches = ("calmdesk.inbox.validation.FORM", "calmdesk.routing.services.RULES")
+
     name = models.CharField(_("name"), max_length=120, unique=True)
     slug = models.SlugField(_("slug"), max_length=60, unique=True)
     email = models.EmailField(

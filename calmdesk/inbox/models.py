@@ -7,6 +7,8 @@ from django.db import models
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
+from calmdesk.core.config_cache import InvalidatesConfig
+
 
 class FieldType(models.TextChoices):
     TEXT = "text", _("Text")
@@ -35,7 +37,9 @@ def _localised(mapping: dict[str, str], language: str | None, fallback: str) -> 
     return mapping.get(lang) or mapping.get("en") or fallback
 
 
-class FormField(models.Model):
+class FormField(InvalidatesConfig, models.Model):
+    config_caches = ("calmdesk.inbox.validation.FORM",)
+
     key = models.SlugField(
         _("key"),
         max_length=60,

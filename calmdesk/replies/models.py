@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+
+from calmdesk.core.config_cache import InvalidatesConfig
 
 
 class TemplateKind(models.TextChoices):
@@ -14,7 +14,9 @@ class TemplateKind(models.TextChoices):
     ALERT = "alert", _("Alert to team lead")
 
 
-class MessageTemplate(models.Model):
+class MessageTemplate(InvalidatesConfig, models.Model):
+    config_caches = ("calmdesk.replies.services.TEMPLATES",)
+
     kind = models.CharField(_("kind"), max_length=20, choices=TemplateKind.choices)
     language = models.CharField(_("language"), max_length=10)
     subject = models.CharField(_("subject"), max_length=300)
@@ -34,18 +36,3 @@ class MessageTemplate(models.Model):
 
     def __str__(self) -> str:
         return f"{self.kind} [{self.language}]"
-
-    def save(self, *args: Any, **kwargs: Any) -> None:
-        super().save(*args, **kwargs)
-        _invalidate(self.kind)
-
-    def delete(self, *args: Any, **kwargs: Any) -> tuple[int, dict[str, int]]:
-        result = super().delete(*args, **kwargs)
-        _invalidate(self.kind)
-        return result
-
-
-def _invalidate(kind: str) -> None:
-    from .services import invalidate_template_cache
-
-    invalidate_template_cache(kind=kind)

@@ -13,7 +13,6 @@ from email.utils import formataddr, parseaddr
 from typing import Any
 
 from django.conf import settings
-from django.core.cache import cache
 from django.template import Context, Template, TemplateSyntaxError
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
@@ -21,6 +20,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import override
 
 from calmdesk.accounts.models import Team
+from calmdesk.core.config_cache import ProcessCache
 from calmdesk.core.models import OutboxMessage
 from calmdesk.core.outbox import outbox_enqueue
 from calmdesk.staffing.selectors import WaitEstimate
@@ -46,60 +46,49 @@ def _language(language: str | None) -> str:
     return code if code in SUPPORTED_LANGUAGES else "en"
 
 
-TEMPLATE_CACHE_SECONDS = 60
+Compiled = tuple[Template, Template]
 
 
-def _template_cache_key(kind: str, language: str) -> str:
-    return f"replies:template:{kind}:{language}"
-
-
-def invalidate_template_cache(*, kind: str) -> None:
-    cache.delete_many([_template_cache_key(kind, code) for code in SUPPORTED_LANGUAGES])
-
-
-def template_source(*, kind: str, language: str) -> tuple[str, str]:
-    """(subject, body) source for ``kind`` in ``language`` → English → built-in.
-
-    Cached for a minute (intake sends one per request); saving a template clears it.
-    """
-    language = _language(language)
-    key = _template_cache_key(kind, language)
-    cached: tuple[str, str] | None = cache.get(key)
-    if cached is not None:
-        return cached
-    rows = {
-        row.language: row
-        for row in MessageTemplate.objects.filter(kind=kind, language__in={language, "en"})
-    }
-    row = rows.get(language) or rows.get("en")
-    if row is not None:
-        source = (row.subject, row.body)
-    else:
-        builtin = DEFAULT_TEMPLATES[kind]
-        source = builtin.get(language) or builtin["en"]
-    cache.set(key, source, TEMPLATE_CACHE_SECONDS)
-    return source
-
-
-def render_message(*, kind: str, language: str, context: dict[str, Any]) -> tuple[str, str]:
-    """Rendered (subject, text body). A broken edited template falls back to the built-in one."""
-    language = _language(language)
-    subject_src, body_src = template_source(kind=kind, language=language)
-    with override(language):
+def _compile(kind: str, language: str, source: tuple[str, str] | None) -> Compiled:
+    builtin = DEFAULT_TEMPLATES[kind].get(language) or DEFAULT_TEMPLATES[kind]["en"]
+    if source is not None:
         try:
-            return _render(subject_src, body_src, context)
+            return Template(source[0]), Template(source[1])
         except TemplateSyntaxError:
             log.exception(
                 "message template %s/%s is broken; using the built-in one", kind, language
             )
-            builtin = DEFAULT_TEMPLATES[kind]
-            return _render(*(builtin.get(language) or builtin["en"]), context)
+    return Template(builtin[0]), Template(builtin[1])
 
 
-def _render(subject_src: str, body_src: str, context: dict[str, Any]) -> tuple[str, str]:
-    subject = Template(subject_src).render(Context(context, autoescape=False))
-    body = Template(body_src).render(Context(context, autoescape=False))
-    return " ".join(subject.split())[:300], body.strip() + "\n"
+def _load_templates() -> dict[tuple[str, str], Compiled]:
+    """Every (kind, language), compiled once: the edited row → its English row → built-in."""
+    rows = {
+        (row.kind, row.language): (row.subject, row.body) for row in MessageTemplate.objects.all()
+    }
+    return {
+        (kind, language): _compile(
+            kind, language, rows.get((kind, language)) or rows.get((kind, "en"))
+        )
+        for kind in TemplateKind.values
+        for language in SUPPORTED_LANGUAGES
+    }
+
+
+# Compiled templates, kept per process (one acknowledgement per intake); saving a template
+# reloads them everywhere.
+TEMPLATES: ProcessCache[dict[tuple[str, str], Compiled]] = ProcessCache(
+    "reply-templates", _load_templates, ttl=60
+)
+
+
+def render_message(*, kind: str, language: str, context: dict[str, Any]) -> tuple[str, str]:
+    """Rendered (subject, text body) in ``language`` (a broken edit falls back to built-in)."""
+    language = _language(language)
+    subject, body = TEMPLATES.get()[(kind, language)]
+    with override(language):
+        ctx = Context(context, autoescape=False)
+        return " ".join(subject.render(ctx).split())[:300], body.render(ctx).strip() + "\n"
 
 
 def check_template_syntax(source: str) -> str | None:
@@ -178,12 +167,21 @@ def autoresponder_limit_reached(*, to: str) -> bool:
 
 
 def autoresponder_queue(
-    *, ticket: Ticket, to: str, estimate: WaitEstimate, now: datetime | None = None
+    *,
+    ticket: Ticket,
+    to: str,
+    estimate: WaitEstimate,
+    now: datetime | None = None,
+    check_limit: bool = True,
 ) -> OutboxMessage | None:
     """Queue the acknowledgement (in the ticket's language) through the outbox, unless the
-    per-address hourly limit is reached. Call inside the intake transaction."""
+    per-address hourly limit is reached. Call inside the intake transaction.
+
+    ``check_limit=False`` when the caller already checked it (before its transaction) or knows
+    the address is new.
+    """
     to = to.strip()
-    if not to or autoresponder_limit_reached(to=to):
+    if not to or (check_limit and autoresponder_limit_reached(to=to)):
         return None
     language = _language(ticket.language)
     context = _base_context(ticket, language)

@@ -9,6 +9,8 @@ from django.utils import timezone
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
+from calmdesk.core.config_cache import InvalidatesConfig
+
 from .enums import ActorKind, Channel, EventType, MessageKind, Priority, TicketStatus
 
 REFERENCE_PREFIX = "CD-"
@@ -18,8 +20,10 @@ def new_tracking_token() -> str:
     return secrets.token_urlsafe(24)
 
 
-class RequestType(models.Model):
+class RequestType(InvalidatesConfig, models.Model):
     """What the customer needs (refund, cancellation, …); routes to a team by default."""
+
+    config_caches = ("calmdesk.inbox.validation.FORM",)
 
     key = models.SlugField(_("key"), max_length=60, unique=True)
     names = models.JSONField(
