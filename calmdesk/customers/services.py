@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from datetime import datetime
 
 import phonenumbers
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
-from django.db import IntegrityError, transaction
+from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -39,7 +41,67 @@ def normalize_phone(value: str, *, region: str | None = None) -> str:
     return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)
 
 
-@transaction.atomic
+@dataclass
+class ContactMatch:
+    """What we already know of a contact's email and phone (``customer_find``)."""
+
+    email: str
+    phone: str
+    customer: Customer | None = None
+    known: set[tuple[str, str]] = field(default_factory=set)  # (kind, value) already stored
+
+    def missing_identities(self) -> list[tuple[str, str]]:
+        wanted = [(IdentityKind.EMAIL.value, self.email), (IdentityKind.PHONE.value, self.phone)]
+        return [
+            (kind, value) for kind, value in wanted if value and (kind, value) not in self.known
+        ]
+
+
+def customer_find(*, email: str = "", phone: str = "") -> ContactMatch:
+    """The customer behind this email (first) or phone, in one query. Values are normalised."""
+    match = ContactMatch(email=email, phone=phone)
+    wanted = Q(pk__in=[])
+    if email:
+        wanted |= Q(kind=IdentityKind.EMAIL, value=email)
+    if phone:
+        wanted |= Q(kind=IdentityKind.PHONE, value=phone)
+    if not (email or phone):
+        return match
+    identities = list(Identity.objects.filter(wanted).select_related("customer"))
+    match.known = {(identity.kind, identity.value) for identity in identities}
+    by_kind = {identity.kind: identity for identity in identities}
+    owner = by_kind.get(IdentityKind.EMAIL) or by_kind.get(IdentityKind.PHONE)
+    if owner is not None:
+        customer = owner.customer
+        while customer.merged_into_id:
+            customer = Customer.objects.get(pk=customer.merged_into_id)
+        match.customer = customer
+    return match
+
+
+@transaction.atomic(savepoint=False)
+def customer_save_contact(
+    *, match: ContactMatch, customer: Customer, name: str = "", now: datetime | None = None
+) -> Customer:
+    """Store ``customer`` if new, fill a missing name, and add the contact's new identities.
+
+    An identity another customer took meanwhile (a concurrent first contact) stays theirs.
+    """
+    if customer.pk is None:
+        customer.created_at = customer.created_at or now or timezone.now()
+        customer.save(force_insert=True)
+    elif name and not customer.name:
+        customer.name = name[:200]
+        customer.save(update_fields=["name"])
+    new = [
+        Identity(customer=customer, kind=kind, value=value)
+        for kind, value in match.missing_identities()
+    ]
+    if new:
+        Identity.objects.bulk_create(new, ignore_conflicts=True)
+    return customer
+
+
 def customer_for_contact(
     *,
     name: str,
@@ -49,35 +111,8 @@ def customer_for_contact(
     now: datetime | None = None,
 ) -> Customer:
     """The customer owning this email (or phone), created if new. Values must be normalised."""
-    identity = None
-    if email:
-        identity = (
-            Identity.objects.select_related("customer")
-            .filter(kind=IdentityKind.EMAIL, value=email)
-            .first()
-        )
-    if identity is None and phone:
-        identity = (
-            Identity.objects.select_related("customer")
-            .filter(kind=IdentityKind.PHONE, value=phone)
-            .first()
-        )
-    if identity is not None:
-        customer = identity.customer
-        while customer.merged_into_id:
-            customer = Customer.objects.get(pk=customer.merged_into_id)
-        if name and not customer.name:
-            customer.name = name[:200]
-            customer.save(update_fields=["name"])
-    else:
-        customer = Customer.objects.create(
-            name=name[:200], language=language, created_at=now or timezone.now()
-        )
-    for kind, value in ((IdentityKind.EMAIL, email), (IdentityKind.PHONE, phone)):
-        if value and not Identity.objects.filter(kind=kind, value=value).exists():
-            try:
-                with transaction.atomic():
-                    Identity.objects.create(customer=customer, kind=kind, value=value)
-            except IntegrityError:  # a concurrent intake created it: it is theirs now
-                pass
-    return customer
+    match = customer_find(email=email, phone=phone)
+    customer = match.customer or Customer(
+        name=name[:200], language=language, created_at=now or timezone.now()
+    )
+    return customer_save_contact(match=match, customer=customer, name=name, now=now)

@@ -10,12 +10,13 @@ from django.db import IntegrityError, transaction
 from django.urls import reverse
 from django.utils import timezone
 
-from calmdesk.customers.services import customer_for_contact
-from calmdesk.replies.services import autoresponder_queue
+from calmdesk.customers.models import Customer
+from calmdesk.customers.services import customer_find, customer_save_contact
+from calmdesk.replies.services import autoresponder_limit_reached, autoresponder_queue
 from calmdesk.staffing.selectors import WaitEstimate, expected_wait
 from calmdesk.tickets.enums import Channel
 from calmdesk.tickets.models import Ticket
-from calmdesk.tickets.services import ticket_create
+from calmdesk.tickets.services import ticket_open, ticket_prepare
 
 from .validation import CleanSubmission
 
@@ -45,47 +46,59 @@ def intake_submit(
 ) -> IntakeResult:
     """Store the request, triage it, estimate the wait and queue the acknowledgement.
 
+    Everything that only reads (matching the customer, triage, due times, the expected wait,
+    the autoresponder limit) happens before the write transaction, which then holds only the
+    inserts: in a surge, intakes queue on the database's write lock, not on Python.
+
     Idempotent on ``intake_key``: a second submission with the same key returns the first
     ticket and creates nothing. The acknowledgement is never sent to auto-submitted mail.
     """
     now = now or timezone.now()
-    if intake_key:
-        existing = Ticket.objects.filter(intake_key=intake_key).select_related("team").first()
-        if existing is not None:
-            return IntakeResult(
-                existing, False, expected_wait(team=existing.team, ticket=existing, now=now)
-            )
+    match = customer_find(email=submission.email, phone=submission.phone)
+    customer = match.customer or Customer(
+        name=submission.name[:200], language=submission.language, created_at=now
+    )
+    prepared = ticket_prepare(
+        customer=customer,
+        subject=submission.subject,
+        body_text=submission.message,
+        request_type=submission.request_type,
+        channel=channel,
+        language=submission.language,
+        custom_fields=submission.custom_fields,
+        intake_key=intake_key,
+        now=now,
+    )
+    ticket = prepared.ticket
+    estimate = expected_wait(team=ticket.team, ticket=ticket, now=now)
+    ticket.announced_wait_minutes = estimate.minutes
+    # A first contact's address cannot have had an acknowledgement yet.
+    acknowledge = bool(submission.email) and not auto_submitted
+    if acknowledge and match.customer is not None:
+        acknowledge = not autoresponder_limit_reached(to=submission.email)
     try:
         with transaction.atomic():
-            customer = customer_for_contact(
-                name=submission.name,
-                email=submission.email,
-                phone=submission.phone,
-                language=submission.language,
-                now=now,
+            customer_save_contact(match=match, customer=customer, name=submission.name, now=now)
+            ticket = ticket_open(
+                prepared=prepared, body_text=submission.message, attachments=submission.attachments
             )
-            ticket = ticket_create(
-                customer=customer,
-                subject=submission.subject,
-                body_text=submission.message,
-                request_type=submission.request_type,
-                channel=channel,
-                language=submission.language,
-                custom_fields=submission.custom_fields,
-                attachments=submission.attachments,
-                intake_key=intake_key,
-                now=now,
-            )
-            estimate = expected_wait(team=ticket.team, ticket=ticket, now=now)
-            ticket.announced_wait_minutes = estimate.minutes
-            ticket.save(update_fields=["announced_wait_minutes"])
-            if submission.email and not auto_submitted:
-                autoresponder_queue(ticket=ticket, to=submission.email, estimate=estimate, now=now)
+            if acknowledge:
+                autoresponder_queue(
+                    ticket=ticket,
+                    to=submission.email,
+                    estimate=estimate,
+                    now=now,
+                    check_limit=False,
+                )
     except IntegrityError:
-        if not intake_key:
+        existing = Ticket.objects.filter(intake_key=intake_key).first() if intake_key else None
+        if existing is None:
             raise
-        existing = Ticket.objects.select_related("team").get(intake_key=intake_key)
-        return IntakeResult(
-            existing, False, expected_wait(team=existing.team, ticket=existing, now=now)
-        )
+        return IntakeResult(existing, False, announced_estimate(existing))
     return IntakeResult(ticket, True, estimate)
+
+
+def announced_estimate(ticket: Ticket) -> WaitEstimate:
+    """The estimate announced when the ticket came in (form, mail and API show this one)."""
+    minutes = ticket.announced_wait_minutes or 0
+    return WaitEstimate(minutes=minutes, raw_minutes=float(minutes), ahead=0, basis="announced")

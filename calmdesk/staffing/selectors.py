@@ -98,15 +98,21 @@ def _queue(team: Team | None) -> QuerySet[Ticket]:
 
 
 def tickets_ahead(*, team: Team | None, ticket: Ticket | None) -> int:
-    """Tickets waiting for a first reply that the queue shows before ``ticket`` (or all)."""
+    """Tickets waiting for a first reply that the queue shows before ``ticket`` (or all).
+
+    ``ticket`` may be unsaved: intake estimates the wait before it writes the ticket.
+    """
     qs = _queue(team)
-    if ticket is None or ticket.pk is None:
+    if ticket is None:
         return qs.count()
     before = Q(queue_score__gt=ticket.queue_score)
     same_score = Q(queue_score=ticket.queue_score)
-    earlier = Q(created_at__lt=ticket.created_at) | Q(
-        created_at=ticket.created_at, pk__lt=ticket.pk
-    )
+    # A ticket not written yet (intake estimates before its insert) comes after its equals.
+    earlier = Q(created_at__lt=ticket.created_at)
+    if ticket.pk is not None:
+        earlier |= Q(created_at=ticket.created_at, pk__lt=ticket.pk)
+    else:
+        earlier |= Q(created_at=ticket.created_at)
     if ticket.first_reply_due_at is not None:
         before |= same_score & (
             Q(first_reply_due_at__lt=ticket.first_reply_due_at)
@@ -114,7 +120,9 @@ def tickets_ahead(*, team: Team | None, ticket: Ticket | None) -> int:
         )
     else:
         before |= same_score & earlier
-    return qs.filter(before).exclude(pk=ticket.pk).count()
+    if ticket.pk is not None:
+        qs = qs.exclude(pk=ticket.pk)
+    return qs.filter(before).count()
 
 
 def team_throughput(*, team: Team | None, now: datetime) -> tuple[float, str]:

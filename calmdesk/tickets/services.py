@@ -7,6 +7,7 @@ queue side effects through the outbox (delivered after commit).
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -89,8 +90,16 @@ def queue_score_for(priority: str, boost: int) -> int:
 # ------------------------------------------------------------------------------------------
 
 
-@transaction.atomic
-def ticket_create(
+@dataclass
+class PreparedTicket:
+    """A triaged ticket with its due times, not yet written (``ticket_prepare``)."""
+
+    ticket: Ticket
+    outcome: TriageOutcome
+    before_triage: dict[str, Any]
+
+
+def ticket_prepare(
     *,
     customer: Customer,
     subject: str,
@@ -99,16 +108,13 @@ def ticket_create(
     channel: str = Channel.FORM,
     language: str = "en",
     custom_fields: dict[str, Any] | None = None,
-    attachments: Sequence[UploadedFile] = (),
     intake_key: str | None = None,
-    actor: User | None = None,
-    now: datetime | None = None,
-) -> Ticket:
-    """Open a ticket with the customer's first message, triaged, with SLA due times.
+    now: datetime,
+) -> PreparedTicket:
+    """Decide everything about a new ticket (triage, priority, team, due times) without writing.
 
-    Triage and SLA are decided before the row is written, so intake costs one ticket INSERT.
+    Reads only cached configuration, so intake can do it before its write transaction.
     """
-    now = now or timezone.now()
     priority = request_type.default_priority if request_type else Priority.NORMAL
     subject = subject.strip()[:300] or _("(no subject)")
     ticket = Ticket(
@@ -126,19 +132,34 @@ def ticket_create(
         last_customer_message_at=now,
     )
     outcome = triage_evaluate(ticket=ticket, text=f"{subject}\n{body_text}", now=now)
-    triage_before = _triage_state(ticket)
+    before = _triage_state(ticket)
     _apply_triage_fields(ticket, outcome, include_team=True)
     _refresh_sla(ticket, start=now, has_alerts=False)
+    return PreparedTicket(ticket=ticket, outcome=outcome, before_triage=before)
+
+
+@transaction.atomic(savepoint=False)
+def ticket_open(
+    *,
+    prepared: PreparedTicket,
+    body_text: str,
+    attachments: Sequence[UploadedFile] = (),
+    actor: User | None = None,
+) -> Ticket:
+    """Write a prepared ticket with the customer's first message and its events."""
+    ticket = prepared.ticket
+    now = ticket.created_at
     ticket.save(force_insert=True)
     message = _add_message(
         ticket=ticket,
         kind=MessageKind.INBOUND,
-        channel=channel,
+        channel=ticket.channel,
         body_text=body_text,
-        author_customer=customer,
+        author_customer=ticket.customer,
         attachments=attachments,
         now=now,
     )
+    request_type = ticket.request_type
     record_event(
         ticket,
         EventType.CREATED,
@@ -146,15 +167,47 @@ def ticket_create(
         actor_kind=ActorKind.AGENT if actor else ActorKind.CUSTOMER,
         at=now,
         data={
-            "channel": channel,
+            "channel": ticket.channel,
             "message": message.pk,
             "request_type": request_type.key if request_type else None,
-            "team": triage_before["team"],
-            "priority": priority,
+            "team": prepared.before_triage["team"],
+            "priority": prepared.before_triage["priority"],
         },
     )
-    _record_triage(ticket, outcome, before=triage_before, now=now)
+    _record_triage(ticket, prepared.outcome, before=prepared.before_triage, now=now, fresh=True)
     return ticket
+
+
+def ticket_create(
+    *,
+    customer: Customer,
+    subject: str,
+    body_text: str,
+    request_type: RequestType | None,
+    channel: str = Channel.FORM,
+    language: str = "en",
+    custom_fields: dict[str, Any] | None = None,
+    attachments: Sequence[UploadedFile] = (),
+    intake_key: str | None = None,
+    actor: User | None = None,
+    now: datetime | None = None,
+) -> Ticket:
+    """Open a ticket with the customer's first message, triaged, with SLA due times."""
+    prepared = ticket_prepare(
+        customer=customer,
+        subject=subject,
+        body_text=body_text,
+        request_type=request_type,
+        channel=channel,
+        language=language,
+        custom_fields=custom_fields,
+        intake_key=intake_key,
+        now=now or timezone.now(),
+    )
+    with transaction.atomic():
+        return ticket_open(
+            prepared=prepared, body_text=body_text, attachments=attachments, actor=actor
+        )
 
 
 def _add_message(
@@ -213,16 +266,27 @@ def _apply_triage_fields(ticket: Ticket, outcome: TriageOutcome, *, include_team
 
 
 def _record_triage(
-    ticket: Ticket, outcome: TriageOutcome, *, before: dict[str, Any], now: datetime
+    ticket: Ticket,
+    outcome: TriageOutcome,
+    *,
+    before: dict[str, Any],
+    now: datetime,
+    fresh: bool = False,
 ) -> None:
-    """Add the outcome's tags to the saved ticket and record a TRIAGE event with the diff."""
+    """Add the outcome's tags to the saved ticket and record a TRIAGE event with the diff.
+
+    ``fresh``: the ticket was just created, so it has no tags yet.
+    """
     added_tags: list[str] = []
     if outcome.tags:
-        existing = set(ticket.tags.values_list("name", flat=True))
+        existing = set() if fresh else set(ticket.tags.values_list("name", flat=True))
         added_tags = [t for t in outcome.tags if t not in existing]
+    if added_tags:
+        tags = {tag.name: tag for tag in Tag.objects.filter(name__in=added_tags)}
         for name in added_tags:
-            tag, _created = Tag.objects.get_or_create(name=name)
-            ticket.tags.add(tag)
+            if name not in tags:
+                tags[name], _created = Tag.objects.get_or_create(name=name)
+        ticket.tags.add(*tags.values())
     after = _triage_state(ticket)
     if outcome.matched and (before != after or added_tags):
         record_event(
