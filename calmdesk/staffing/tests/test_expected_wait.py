@@ -203,3 +203,31 @@ def test_persian_labels_use_persian_digits() -> None:
 
     assert "۶" in label
     assert "6" not in label
+
+
+def test_a_ticket_not_written_yet_counts_only_what_sorts_before_it(
+    refund: RequestType, padding: Any
+) -> None:
+    from calmdesk.core.testing.factories import CustomerFactory
+    from calmdesk.tickets.services import ticket_prepare
+
+    fill_queue(refund, 3)
+    urgent = RequestTypeFactory.create(key="urgent", team=refund.team, default_priority="urgent")
+    newcomer = ticket_prepare(
+        customer=CustomerFactory.create(),
+        subject="Ship fire",
+        body_text="Help",
+        request_type=urgent,
+        now=MONDAY_NOON + timedelta(minutes=5),
+    ).ticket
+    normal = ticket_prepare(
+        customer=CustomerFactory.create(),
+        subject="Refund",
+        body_text="Later",
+        request_type=refund,
+        now=MONDAY_NOON + timedelta(minutes=5),
+    ).ticket
+
+    assert newcomer.pk is None
+    assert expected_wait(team=refund.team, ticket=newcomer, now=MONDAY_NOON).ahead == 0
+    assert expected_wait(team=refund.team, ticket=normal, now=MONDAY_NOON).ahead == 3

@@ -1,0 +1,86 @@
+"""Intake is the hot path of a surge: it reads little and reloads configuration only on edits."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
+
+from calmdesk.inbox.defaults import install_default_form
+from calmdesk.inbox.models import FormField
+from calmdesk.inbox.services import intake_submit
+from calmdesk.inbox.validation import SubmissionInvalid, validate_submission
+from calmdesk.replies.defaults import install_default_templates
+from calmdesk.routing.defaults import install_default_rules
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def seeded() -> None:
+    install_default_form()
+    install_default_rules()
+    install_default_templates()
+
+
+def data(n: int, **extra: str) -> dict[str, str]:
+    departure = (timezone.localdate() + timedelta(days=3)).isoformat()
+    return {
+        "name": "Ayşe",
+        "email": f"ayse{n}@example.com",
+        "request_type": "refund",
+        "departure_date": departure,
+        "message": "Please refund my cancelled sailing.",
+        **extra,
+    }
+
+
+def statements(captured: CaptureQueriesContext, verb: str) -> list[str]:
+    return [q["sql"] for q in captured.captured_queries if q["sql"].lstrip().startswith(verb)]
+
+
+def test_a_first_contact_reads_twice_and_writes_its_rows_once(seeded: Any) -> None:
+    validate_submission(data(0), [], language="en")  # warm the configuration cache
+    intake_submit(submission=validate_submission(data(0), [], language="en"))
+
+    with CaptureQueriesContext(connection) as captured:
+        submission = validate_submission(data(1), [], language="en")
+        intake_submit(submission=submission)
+
+    selects = statements(captured, "SELECT")
+    # The customer's identities, the queue ahead, and the tag the urgent rule adds.
+    assert len(selects) == 3
+    assert "customers_identity" in selects[0]
+    assert "COUNT(*)" in selects[1]
+    assert "tickets_tag" in selects[2]
+    assert not statements(captured, "UPDATE")
+    inserted = [q.split('"')[1] for q in statements(captured, "INSERT")]
+    assert sorted(inserted) == sorted(
+        [
+            "customers_customer",
+            "customers_identity",
+            "tickets_ticket",
+            "tickets_message",
+            "tickets_ticketevent",  # created
+            "tickets_ticket_tags",
+            "tickets_ticketevent",  # triage
+            "core_outboxmessage",
+            "tickets_ticketevent",  # autoresponder
+        ]
+    )
+
+
+def test_an_edited_form_field_is_used_at_once(seeded: Any) -> None:
+    validate_submission(data(0), [], language="en")
+    field = FormField.objects.get(key="booking_reference")
+    field.required = True
+    field.save()
+
+    with pytest.raises(SubmissionInvalid) as invalid:
+        validate_submission(data(1), [], language="en")
+
+    assert list(invalid.value.errors) == ["booking_reference"]
