@@ -30,11 +30,12 @@ from calmdesk.tickets.permissions import access_ticket_by_token
 from calmdesk.tickets.services import ticket_customer_reply
 
 from .forms import FORM_TOKEN_FIELD, HONEYPOT_FIELD, shown_fields, submitted_values
-from .models import FieldType, FormAlias, FormField
+from .models import FieldType, FormAlias
 from .selectors import public_attachment, public_messages, status_in_words, wait_label
 from .services import intake_submit, tracking_url
 from .validation import (
     SubmissionInvalid,
+    active_form_fields,
     active_request_types,
     attachment_limits,
     clean_reply_text,
@@ -152,9 +153,7 @@ def _form_page(request: HttpRequest, *, alias: FormAlias | None) -> HttpResponse
 
 
 def _uploaded_files(request: HttpRequest) -> list[UploadedFile]:
-    keys = FormField.objects.filter(active=True, field_type=FieldType.FILE).values_list(
-        "key", flat=True
-    )
+    keys = [f.key for f in active_form_fields() if f.field_type == FieldType.FILE]
     return [upload for key in keys for upload in request.FILES.getlist(key)]
 
 
