@@ -171,6 +171,8 @@ class Ticket(models.Model):
                 condition=Q(triage_recheck_at__isnull=False),
             ),
             models.Index(fields=["customer", "-created_at"], name="ticket_customer_idx"),
+            # The "All" view and status views out of the queue: newest first.
+            models.Index(fields=["-created_at", "-id"], name="ticket_created_idx"),
             models.Index(fields=["team", "first_replied_at"], name="ticket_team_first_reply_idx"),
         ]
 

@@ -12,11 +12,13 @@ from django.utils.translation import get_language
 
 from calmdesk.sla.models import Alert
 
-from .enums import ACTIVE_STATUSES, QUEUE_STATUSES, Priority
+from .enums import ACTIVE_STATUSES, QUEUE_STATUSES, Priority, TicketStatus
 from .models import Message, Ticket, TicketEvent
 from .permissions import visible_tickets
 
 QUEUE_ORDER = ("-queue_score", "first_reply_due_at", "created_at", "id")
+HISTORY_ORDER = ("-created_at", "-id")
+HISTORY_STATUSES = (TicketStatus.PENDING, TicketStatus.SOLVED, TicketStatus.CLOSED)
 
 
 class View:
@@ -79,6 +81,10 @@ def queue_queryset(
 
         ref = parse_reference(filters.q)
         qs = qs.filter(Q(pk=ref) if ref else Q(subject__icontains=filters.q))
+    if view == View.ALL or filters.status in HISTORY_STATUSES:
+        # Whole history, or tickets out of the queue: newest first, on the created_at index
+        # (queue order would sort every matching row).
+        return qs.order_by(*HISTORY_ORDER)
     return qs.order_by(*QUEUE_ORDER)
 
 
