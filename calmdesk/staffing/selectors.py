@@ -91,7 +91,7 @@ class WaitEstimate:
 
 
 def _queue(team: Team | None) -> QuerySet[Ticket]:
-    # Literal statuses and the team filter match the partial ticket_team_queue_idx.
+    # Literal statuses, the team and first_replied_at match the covering ticket_awaiting_reply_idx.
     return Ticket.objects.filter(
         team=team, status__in=list(QUEUE_STATUSES), first_replied_at__isnull=True
     )

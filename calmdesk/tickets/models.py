@@ -160,6 +160,13 @@ class Ticket(models.Model):
                 name="ticket_assignee_queue_idx",
                 condition=Q(status__in=["new", "open", "pending"]),
             ),
+            # Tickets still waiting for a first reply: the expected wait counts those ahead of a
+            # new ticket on every intake. Covering, so the count never reads the table.
+            models.Index(
+                fields=["team", "-queue_score", "first_reply_due_at", "created_at"],
+                name="ticket_awaiting_reply_idx",
+                condition=Q(status__in=["new", "open"], first_replied_at__isnull=True),
+            ),
             models.Index(
                 fields=["alert_due_at"],
                 name="ticket_alert_due_idx",
