@@ -180,7 +180,13 @@ class Ticket(models.Model):
             models.Index(fields=["customer", "-created_at"], name="ticket_customer_idx"),
             # The "All" view and status views out of the queue: newest first.
             models.Index(fields=["-created_at", "-id"], name="ticket_created_idx"),
-            models.Index(fields=["team", "first_replied_at"], name="ticket_team_first_reply_idx"),
+            # Team throughput (first replies in a window). Partial: it must not tempt the
+            # planner away from ticket_awaiting_reply_idx for "first_replied_at IS NULL".
+            models.Index(
+                fields=["team", "first_replied_at"],
+                name="ticket_team_first_reply_idx",
+                condition=Q(first_replied_at__isnull=False),
+            ),
         ]
 
     def __str__(self) -> str:
