@@ -1,8 +1,15 @@
 from __future__ import annotations
 
+import secrets
+
+from django.conf import settings
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+
+
+def new_opt_out_token() -> str:
+    return secrets.token_urlsafe(18)
 
 
 class Customer(models.Model):
@@ -15,6 +22,11 @@ class Customer(models.Model):
         help_text=_('Free attributes used by triage rules, e.g. {"vip": true}.'),
     )
     created_at = models.DateTimeField(_("created"), default=timezone.now)
+    # Broadcasts are not sent to a customer who opted out (the link in every broadcast).
+    broadcast_opt_out_at = models.DateTimeField(_("opted out of broadcasts"), null=True, blank=True)
+    opt_out_token = models.CharField(
+        max_length=40, unique=True, default=new_opt_out_token, editable=False
+    )
     merged_into = models.ForeignKey(
         "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="merged_from"
     )
@@ -58,3 +70,84 @@ class Identity(models.Model):
 
     def __str__(self) -> str:
         return f"{self.kind}:{self.value}"
+
+
+class Booking(models.Model):
+    """A customer's booking (trip, ship or route, departure), imported or entered; incidents
+    select the affected customers through their bookings."""
+
+    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="bookings")
+    reference = models.CharField(_("booking reference"), max_length=40)
+    trip = models.CharField(_("trip"), max_length=120, blank=True)
+    ship = models.CharField(_("ship"), max_length=120, blank=True)
+    route = models.CharField(_("route"), max_length=120, blank=True)
+    product = models.CharField(_("product"), max_length=120, blank=True)
+    departure_date = models.DateField(_("departure date"), null=True, blank=True)
+    tags = models.JSONField(_("tags"), default=list, blank=True)
+    source = models.ForeignKey(
+        "CustomerImport", null=True, blank=True, on_delete=models.SET_NULL, related_name="bookings"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        verbose_name = _("booking")
+        verbose_name_plural = _("bookings")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["customer", "reference"], name="booking_unique_per_customer"
+            )
+        ]
+        indexes = [
+            models.Index(fields=["reference"], name="booking_reference_idx"),
+            models.Index(fields=["ship", "departure_date"], name="booking_ship_idx"),
+            models.Index(fields=["route", "departure_date"], name="booking_route_idx"),
+            models.Index(fields=["trip"], name="booking_trip_idx"),
+            models.Index(fields=["departure_date"], name="booking_departure_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return self.reference
+
+
+class ImportStatus(models.TextChoices):
+    UPLOADED = "uploaded", _("Uploaded")
+    DONE = "done", _("Imported")
+    FAILED = "failed", _("Failed")
+
+
+class CustomerImport(models.Model):
+    """An uploaded list of affected customers and bookings (CSV or XLSX) and its report.
+
+    ``mapping``: our field → the file's column (name, email, phone, language, reference, trip,
+    ship, route, product, departure_date, tags). ``report``: rejected rows with their reasons.
+    """
+
+    file = models.FileField(upload_to="imports/%Y/%m/", max_length=300)
+    filename = models.CharField(_("file name"), max_length=255)
+    mapping = models.JSONField(_("column mapping"), default=dict)
+    status = models.CharField(
+        _("status"), max_length=10, choices=ImportStatus.choices, default=ImportStatus.UPLOADED
+    )
+    total_rows = models.PositiveIntegerField(default=0)
+    accepted = models.PositiveIntegerField(default=0)
+    rejected = models.PositiveIntegerField(default=0)
+    report = models.JSONField(_("rejected rows"), default=list, blank=True)
+    incident = models.ForeignKey(
+        "incidents.Incident",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="imports",
+    )
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-created_at"]
+        verbose_name = _("customer import")
+        verbose_name_plural = _("customer imports")
+
+    def __str__(self) -> str:
+        return self.filename

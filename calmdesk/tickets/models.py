@@ -117,6 +117,15 @@ class Ticket(models.Model):
     )
     language = models.CharField(_("language"), max_length=10, default="en")
     tags = models.ManyToManyField(Tag, blank=True, related_name="tickets", verbose_name=_("tags"))
+    # The incident this request belongs to (crisis mode links them at intake).
+    incident = models.ForeignKey(
+        "incidents.Incident",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="tickets",
+        verbose_name=_("incident"),
+    )
 
     tracking_token = models.CharField(
         max_length=64, unique=True, default=new_tracking_token, editable=False
