@@ -21,6 +21,7 @@ from django.utils.translation import gettext as _
 from calmdesk.accounts.models import Team
 from calmdesk.core.errors import DomainError
 from calmdesk.customers.models import Customer
+from calmdesk.incidents.models import Incident
 from calmdesk.routing.services import TriageOutcome, triage_evaluate
 from calmdesk.sla.services import sla_alert_due_at, sla_due_times
 
@@ -138,6 +139,22 @@ def ticket_prepare(
     return PreparedTicket(ticket=ticket, outcome=outcome, before_triage=before)
 
 
+def ticket_prepare_for_incident(prepared: PreparedTicket, incident: Incident) -> PreparedTicket:
+    """Link a prepared (unsaved) ticket to a crisis incident: route it to the incident's team,
+    tag it ``incident-<slug>`` and recompute its due times. The CREATED event records it."""
+    ticket = prepared.ticket
+    ticket.incident = incident
+    if incident.team_id is not None:
+        ticket.team = incident.team
+    tag = f"incident-{incident.slug}"
+    if tag not in prepared.outcome.tags:
+        prepared.outcome.tags.append(tag)
+        if not prepared.outcome.matched:
+            prepared.outcome.matched.append(f"incident {incident.slug}")
+    _refresh_sla(ticket, start=ticket.created_at, has_alerts=False)
+    return prepared
+
+
 @transaction.atomic(savepoint=False)
 def ticket_open(
     *,
@@ -172,6 +189,7 @@ def ticket_open(
             "request_type": request_type.key if request_type else None,
             "team": prepared.before_triage["team"],
             "priority": prepared.before_triage["priority"],
+            "incident": ticket.incident.slug if ticket.incident_id else None,
         },
     )
     _record_triage(ticket, prepared.outcome, before=prepared.before_triage, now=now, fresh=True)

@@ -259,3 +259,32 @@ def test_the_same_customer_reply_key_adds_the_message_once() -> None:
     assert first == second
     assert ticket.messages.filter(kind=MessageKind.INBOUND).count() == 2
     assert event_types(ticket).count(EventType.CUSTOMER_MESSAGE) == 1
+
+
+def test_a_ticket_prepared_for_an_incident_goes_to_its_team_with_a_tag() -> None:
+    from calmdesk.incidents.models import Incident
+    from calmdesk.tickets.services import (
+        ticket_open,
+        ticket_prepare,
+        ticket_prepare_for_incident,
+    )
+
+    crisis_team = TeamFactory(slug="crisis")
+    incident = Incident.objects.create(slug="aurora-fire", team=crisis_team, languages=["en"])
+    prepared = ticket_prepare(
+        customer=CustomerFactory(),
+        subject="Am I on the Aurora?",
+        body_text="Booking AUR123",
+        request_type=RequestTypeFactory(team=TeamFactory()),
+        now=timezone.now(),
+    )
+
+    ticket = ticket_open(
+        prepared=ticket_prepare_for_incident(prepared, incident), body_text="Booking AUR123"
+    )
+
+    ticket.refresh_from_db()
+    assert ticket.incident == incident
+    assert ticket.team == crisis_team
+    assert list(ticket.tags.values_list("name", flat=True)) == ["incident-aurora-fire"]
+    assert ticket.events.get(type=EventType.CREATED).data["incident"] == "aurora-fire"
