@@ -189,7 +189,7 @@ def ticket_open(
             "request_type": request_type.key if request_type else None,
             "team": prepared.before_triage["team"],
             "priority": prepared.before_triage["priority"],
-            "incident": ticket.incident.slug if ticket.incident_id else None,
+            "incident": ticket.incident.slug if ticket.incident is not None else None,
         },
     )
     _record_triage(ticket, prepared.outcome, before=prepared.before_triage, now=now, fresh=True)
