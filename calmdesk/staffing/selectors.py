@@ -18,9 +18,11 @@ from django.db.models import Q, QuerySet
 from django.utils.translation import get_language, ngettext
 
 from calmdesk.accounts.models import Team
+from calmdesk.customers.models import Customer
 from calmdesk.sla.calendar import add_working_minutes, working_minutes_between
 from calmdesk.tickets.enums import QUEUE_STATUSES
-from calmdesk.tickets.models import Ticket
+from calmdesk.tickets.models import RequestType, Ticket
+from calmdesk.tickets.services import ticket_prepare
 
 # Announced figures, in minutes; beyond the last one, whole weeks.
 WAIT_STEPS = (
@@ -162,3 +164,34 @@ def expected_wait(
     raw = (add_working_minutes(team, now, working_minutes) - now).total_seconds() / 60
     padded = (add_working_minutes(team, now, working_minutes * padding) - now).total_seconds() / 60
     return WaitEstimate(minutes=round_up_wait(padded), raw_minutes=raw, ahead=ahead, basis=basis)
+
+
+PUBLIC_WAIT_CACHE_SECONDS = 30
+
+
+def public_wait(*, request_type: RequestType | None, now: datetime) -> WaitEstimate:
+    """THE announced wait for a new request of ``request_type`` at its default priority.
+
+    One figure everywhere (crisis page, request form, phone line, chat): it is what intake
+    would announce to a request of that type submitted now without anything that raises its
+    priority (no departure date, no keywords), because it is computed the same way — the
+    ticket is prepared like intake prepares it (triage, team, due times) but never written.
+    Kept in the shared cache per request type for 30 seconds, so a crowd on the crisis page
+    costs at most one count per type and half-minute.
+    """
+    key = f"staffing:public-wait:{request_type.key if request_type is not None else '-'}"
+    cached: WaitEstimate | None = cache.get(key)
+    if cached is not None:
+        return cached
+    prepared = ticket_prepare(
+        customer=Customer(name="", language=settings.LANGUAGE_CODE, created_at=now),
+        subject="",
+        body_text="",
+        request_type=request_type,
+        language=settings.LANGUAGE_CODE,
+        now=now,
+    )
+    ticket = prepared.ticket
+    estimate = expected_wait(team=ticket.team, ticket=ticket, now=now)
+    cache.set(key, estimate, PUBLIC_WAIT_CACHE_SECONDS)
+    return estimate
