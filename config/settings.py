@@ -188,6 +188,7 @@ else:
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="Calmdesk <help@calmdesk.test>")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 EMAIL_TIMEOUT = env.int("EMAIL_TIMEOUT", default=20)
+SMS_URL = env.str("SMS_URL", default=f"file://{VAR_DIR / 'sms'}")  # calmdesk.core.sms
 
 # --- Auth -----------------------------------------------------------------------------------
 AUTH_PASSWORD_VALIDATORS = [

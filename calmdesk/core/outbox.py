@@ -115,6 +115,11 @@ def outbox_deliver(*, outbox_id: int, now: datetime | None = None) -> OutboxStat
 
 
 def _send(row: OutboxMessage) -> None:
+    if row.channel == OutboxChannel.SMS:
+        from .sms import send_sms
+
+        send_sms(to=row.to, body=row.body_text)
+        return
     if row.channel != OutboxChannel.EMAIL:
         raise NotImplementedError(f"no transport for channel {row.channel}")
     mail = EmailMultiAlternatives(
