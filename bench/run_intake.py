@@ -278,7 +278,7 @@ if redis:  # drop what the bench queued in Redis (only the bench's own keys)
     import redis as redis_lib
 
     r = redis_lib.Redis.from_url(redis)
-    for pattern in ("*calmdesk-bench*", "cdbench*"):
+    for pattern in ("huey.*calmdeskbench*", "*calmdesk-bench*", "cdbench*"):
         for key in r.scan_iter(pattern):
             r.delete(key)
 
