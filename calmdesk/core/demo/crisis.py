@@ -22,6 +22,7 @@ from django.db import transaction
 from calmdesk.incidents.models import (
     Broadcast,
     BroadcastChannel,
+    BroadcastStatus,
     Incident,
     IncidentEvent,
     IncidentEventType,
@@ -60,7 +61,7 @@ class Passenger:
 class CrisisSummary:
     incident: Incident
     passengers: int
-    broadcast: Broadcast | None
+    broadcast: Broadcast
     requests: int
     linked: int
 
@@ -88,6 +89,16 @@ def load_crisis_demo(
         requests=min(requests, len(people)),
         linked=linked,
     )
+
+
+def seed_incident(*, now: datetime | None = None) -> Incident:
+    """Only the incident, its texts and its updates (the crisis-page benchmark's data)."""
+    from django.utils import timezone
+
+    now = now or timezone.now()
+    incident = _declare(lead=None, now=now)
+    _post_updates(incident=incident, lead=None, now=now)
+    return incident
 
 
 def segment_for(now: datetime) -> dict[str, str]:
@@ -197,13 +208,18 @@ def _import(*, people: list[Passenger], incident: Incident, lead: Any, now: date
 def _import_through_service(
     imports: Any, *, people: list[Passenger], incident: Incident, lead: Any
 ) -> None:
-    from django.core.files.uploadedfile import SimpleUploadedFile
+    from django.core.files.base import ContentFile
 
-    upload = SimpleUploadedFile(
-        "ms-aurora-passengers.csv", passengers_csv(people), content_type="text/csv"
+    from calmdesk.customers.models import CustomerImport
+
+    filename = "ms-aurora-passengers.csv"
+    upload = CustomerImport.objects.create(
+        file=ContentFile(passengers_csv(people), name=filename),
+        filename=filename,
+        incident=incident,
+        created_by=lead,
     )
-    created = imports.import_upload(file=upload, actor=lead, incident=incident)
-    imports.import_run(customer_import=created, mapping=dict(CSV_MAPPING), actor=lead)
+    imports.import_run(upload=upload, mapping=dict(CSV_MAPPING), actor=lead, incident=incident)
 
 
 def _post_updates(*, incident: Incident, lead: Any, now: datetime) -> None:
@@ -221,9 +237,12 @@ def _post_updates(*, incident: Incident, lead: Any, now: datetime) -> None:
     incident.save(update_fields=["updated_at"])
 
 
-def _broadcast(*, incident: Incident, lead: Any, now: datetime) -> Broadcast | None:
-    from calmdesk.incidents.broadcasts import broadcast_create, broadcast_start
+def _broadcast(*, incident: Incident, lead: Any, now: datetime) -> Broadcast:
+    """Written, started and sent yesterday: every recipient queued in the outbox at the
+    broadcast's rate, ticked minute by minute as the periodic task does."""
+    from calmdesk.incidents.broadcasts import broadcast_advance, broadcast_create, broadcast_start
 
+    started = now - timedelta(hours=BROADCAST_HOURS_AGO)
     broadcast = broadcast_create(
         actor=lead,
         name=ct.BROADCAST_NAME,
@@ -231,29 +250,17 @@ def _broadcast(*, incident: Incident, lead: Any, now: datetime) -> Broadcast | N
         segment=dict(incident.segment),
         templates={lang: dict(t) for lang, t in ct.BROADCAST.items()},
         incident=incident,
+        now=started - timedelta(minutes=12),
     )
-    broadcast = broadcast_start(broadcast=broadcast, actor=lead)
-    _send_now(broadcast)
-    started = now - timedelta(hours=BROADCAST_HOURS_AGO)
-    Broadcast.objects.filter(pk=broadcast.pk).update(
-        created_at=started - timedelta(minutes=12),
-        started_at=started,
-        finished_at=started + timedelta(minutes=1),
-    )
-    broadcast.refresh_from_db()
-    return broadcast
-
-
-def _send_now(broadcast: Broadcast) -> None:
-    """Advance the sender until every recipient is queued, as the periodic task would."""
-    from calmdesk.incidents import broadcasts
-
-    advance = getattr(broadcasts, "broadcast_send_batch", None)
-    if advance is None:
-        return
-    for _round in range(1000):
-        if not advance(broadcast=broadcast, limit=1000):
+    broadcast = broadcast_start(broadcast=broadcast, actor=lead, now=started)
+    tick = started
+    for _minute in range(60):
+        broadcast.refresh_from_db()
+        if broadcast.status != BroadcastStatus.SENDING:
             break
+        broadcast_advance(broadcast_id=broadcast.pk, now=tick)
+        tick += timedelta(minutes=1)
+    return broadcast
 
 
 def _requests(*, rng: random.Random, now: datetime, people: list[Passenger], count: int) -> int:
@@ -316,11 +323,9 @@ def _passengers(
         local = f"{_latin(first, language)}.{_latin(last, language)}"
         email = f"{local}.{n + 1}@passengers.example.net"
         emails.add(email)
-        reference = "AUR" + "".join(rng.choice("ABCDEFGHJKLMNPQRSTUVWXYZ23456789") for _ in range(5))
+        reference = _reference(rng)
         while reference in references:
-            reference = "AUR" + "".join(
-                rng.choice("ABCDEFGHJKLMNPQRSTUVWXYZ23456789") for _ in range(5)
-            )
+            reference = _reference(rng)
         references.add(reference)
         phone = planner._phone(language) if rng.random() < 0.4 else ""
         people.append(
@@ -334,3 +339,7 @@ def _passengers(
             )
         )
     return people
+
+
+def _reference(rng: random.Random) -> str:
+    return "AUR" + "".join(rng.choice("ABCDEFGHJKLMNPQRSTUVWXYZ23456789") for _ in range(5))
