@@ -74,6 +74,8 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    # The crisis page and its feed from the cache, before sessions, auth and CSRF run.
+    "calmdesk.incidents.middleware.CrisisPageCacheMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -100,6 +102,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "calmdesk.core.context_processors.calmdesk",
+                "calmdesk.incidents.context_processors.crisis_banner",
             ],
             "builtins": ["calmdesk.core.templatetags.calmdesk"],
         },

@@ -12,11 +12,12 @@ from django.utils import timezone
 
 from calmdesk.customers.models import Customer
 from calmdesk.customers.services import customer_find, customer_save_contact
+from calmdesk.incidents.linking import incident_for_intake
 from calmdesk.replies.services import autoresponder_limit_reached, autoresponder_queue
 from calmdesk.staffing.selectors import WaitEstimate, expected_wait
 from calmdesk.tickets.enums import Channel
 from calmdesk.tickets.models import Ticket
-from calmdesk.tickets.services import ticket_open, ticket_prepare
+from calmdesk.tickets.services import ticket_open, ticket_prepare, ticket_prepare_for_incident
 
 from .validation import CleanSubmission
 
@@ -46,9 +47,14 @@ def intake_submit(
 ) -> IntakeResult:
     """Store the request, triage it, estimate the wait and queue the acknowledgement.
 
-    Everything that only reads (matching the customer, triage, due times, the expected wait,
-    the autoresponder limit) happens before the write transaction, which then holds only the
-    inserts: in a surge, intakes queue on the database's write lock, not on Python.
+    Everything that only reads (matching the customer, triage, linking to a public incident,
+    due times, the expected wait, the autoresponder limit) happens before the write
+    transaction, which then holds only the inserts: in a surge, intakes queue on the
+    database's write lock, not on Python.
+
+    A request that belongs to a public incident (``incidents.linking``) is linked and tagged,
+    goes to the incident's team — its wait is that team's queue — and gets the incident's
+    acknowledgement (the policy in force and the crisis page).
 
     Idempotent on ``intake_key``: a second submission with the same key returns the first
     ticket and creates nothing. The acknowledgement is never sent to auto-submitted mail.
@@ -69,6 +75,13 @@ def intake_submit(
         intake_key=intake_key,
         now=now,
     )
+    incident = incident_for_intake(
+        ticket=prepared.ticket,
+        customer=customer,
+        text=f"{submission.subject}\n{submission.message}",
+    )
+    if incident is not None:
+        prepared = ticket_prepare_for_incident(prepared, incident)
     ticket = prepared.ticket
     estimate = expected_wait(team=ticket.team, ticket=ticket, now=now)
     ticket.announced_wait_minutes = estimate.minutes

@@ -82,6 +82,108 @@ Pagarbiai
 """,
         ),
     },
+    TemplateKind.INCIDENT_AUTORESPONDER: {
+        "en": (
+            "{{ incident_title }}: we have received your request [{{ reference }}]",
+            """{% if name %}Hello {{ name }},{% else %}Hello,{% endif %}
+
+We have received your request {{ reference }}{% if request_type %} ({{ request_type }}){% endif %}. It concerns “{{ incident_title }}”, so it is now in the queue of the team handling it.
+
+Expected time to our first reply: {{ expected_wait }}.
+{% if policy %}
+Our policy for the customers affected:
+{{ policy }}
+{% endif %}{% if guidance %}
+{{ guidance }}
+{% endif %}
+The latest news, what to do and our policy are always on this page, updated as soon as we learn more:
+{{ crisis_url }}
+
+You can follow your request and add details at any time here:
+{{ tracking_url }}
+
+Please do not send your request again by email, phone or social media: a second message does not move it forward, and it makes everyone wait longer. If anything changes, simply reply to this email or use the link above.
+
+Kind regards,
+{{ team }}
+""",
+        ),
+        "fa": (
+            "{{ incident_title }}: درخواست شما را دریافت کردیم [{{ reference }}]",
+            """{% if name %}{{ name }} عزیز، سلام{% else %}سلام{% endif %}
+
+درخواست شما با شمارهٔ {{ reference }}{% if request_type %} ({{ request_type }}){% endif %} دریافت شد. این درخواست به «{{ incident_title }}» مربوط است و در نوبت تیمی قرار گرفت که به این رویداد رسیدگی می‌کند.
+
+زمان تقریبی نخستین پاسخ ما: {{ expected_wait }}.
+{% if policy %}
+سیاست ما برای مشتریانی که تحت تأثیر این رویداد قرار گرفته‌اند:
+{{ policy }}
+{% endif %}{% if guidance %}
+{{ guidance }}
+{% endif %}
+تازه‌ترین خبرها، کارهایی که باید انجام دهید و سیاست ما همیشه در این صفحه است و با هر خبر تازه به‌روز می‌شود:
+{{ crisis_url }}
+
+از این پیوند می‌توانید وضعیت درخواست خود را دنبال کنید و هر زمان جزئیات تازه‌ای بیفزایید:
+{{ tracking_url }}
+
+لطفاً درخواست خود را دوباره از راه‌های دیگر (ایمیل، تلفن یا شبکه‌های اجتماعی) نفرستید؛ پیام دوباره رسیدگی را جلو نمی‌اندازد و انتظار همه را طولانی‌تر می‌کند. اگر چیزی تغییر کرد، کافی است به همین ایمیل پاسخ دهید یا از پیوند بالا استفاده کنید.
+
+با احترام،
+{{ team }}
+""",
+        ),
+        "tr": (
+            "{{ incident_title }}: talebinizi aldık [{{ reference }}]",
+            """{% if name %}Merhaba {{ name }},{% else %}Merhaba,{% endif %}
+
+{{ reference }} numaralı talebinizi{% if request_type %} ({{ request_type }}){% endif %} aldık. Talebiniz “{{ incident_title }}” ile ilgili olduğu için bu konuyla ilgilenen ekibimizin sırasına ekledik.
+
+İlk yanıtımız için tahmini süre: {{ expected_wait }}.
+{% if policy %}
+Etkilenen müşterilerimiz için uyguladığımız politika:
+{{ policy }}
+{% endif %}{% if guidance %}
+{{ guidance }}
+{% endif %}
+En son gelişmeler, yapmanız gerekenler ve politikamız her zaman bu sayfada; yeni bilgi geldikçe güncelliyoruz:
+{{ crisis_url }}
+
+Talebinizi aşağıdaki bağlantıdan takip edebilir, dilediğiniz zaman yeni bilgi ekleyebilirsiniz:
+{{ tracking_url }}
+
+Lütfen aynı talebi e-posta, telefon veya sosyal medya üzerinden tekrar göndermeyin: ikinci bir mesaj talebinizi öne almaz, yalnızca herkesin bekleme süresini uzatır. Bir değişiklik olursa bu e-postayı yanıtlamanız ya da yukarıdaki bağlantıyı kullanmanız yeterli.
+
+Saygılarımızla,
+{{ team }}
+""",
+        ),
+        "lt": (
+            "{{ incident_title }}: gavome jūsų užklausą [{{ reference }}]",
+            """{% if name %}Sveiki, {{ name }},{% else %}Sveiki,{% endif %}
+
+Gavome jūsų užklausą {{ reference }}{% if request_type %} ({{ request_type }}){% endif %}. Ji susijusi su įvykiu „{{ incident_title }}“, todėl įtraukėme ją į šiuo klausimu besirūpinančios komandos eilę.
+
+Numatomas laikas iki mūsų pirmojo atsakymo: {{ expected_wait }}.
+{% if policy %}
+Ką taikome įvykio paliestiems klientams:
+{{ policy }}
+{% endif %}{% if guidance %}
+{{ guidance }}
+{% endif %}
+Naujausios žinios, ką daryti, ir mūsų sąlygos visada skelbiamos šiame puslapyje, kurį atnaujiname vos sužinoję daugiau:
+{{ crisis_url }}
+
+Užklausos eigą stebėti ir bet kada pridėti daugiau informacijos galite čia:
+{{ tracking_url }}
+
+Prašome nesiųsti užklausos dar kartą el. paštu, telefonu ar socialiniuose tinkluose: pakartotinė žinutė atsakymo nepagreitins, o visiems teks laukti ilgiau. Jei kas nors pasikeistų, tiesiog atsakykite į šį laišką arba pasinaudokite aukščiau pateikta nuoroda.
+
+Pagarbiai
+{{ team }}
+""",
+        ),
+    },
     TemplateKind.AGENT_REPLY: {
         "en": (
             "Re: {{ subject }} [{{ reference }}]",

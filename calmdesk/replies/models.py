@@ -10,6 +10,10 @@ from calmdesk.core.config_cache import InvalidatesConfig
 
 class TemplateKind(models.TextChoices):
     AUTORESPONDER = "autoresponder", _("Autoresponder (request received)")
+    INCIDENT_AUTORESPONDER = (
+        "incident_autoresponder",
+        _("Incident autoresponder (request about an incident received)"),
+    )
     AGENT_REPLY = "agent_reply", _("Agent reply to customer")
     ALERT = "alert", _("Alert to team lead")
 
@@ -17,7 +21,7 @@ class TemplateKind(models.TextChoices):
 class MessageTemplate(InvalidatesConfig, models.Model):
     config_caches = ("calmdesk.replies.services.TEMPLATES",)
 
-    kind = models.CharField(_("kind"), max_length=20, choices=TemplateKind.choices)
+    kind = models.CharField(_("kind"), max_length=30, choices=TemplateKind.choices)
     language = models.CharField(_("language"), max_length=10)
     subject = models.CharField(_("subject"), max_length=300)
     body = models.TextField(
@@ -25,7 +29,9 @@ class MessageTemplate(InvalidatesConfig, models.Model):
         help_text=_(
             "Django template syntax. Placeholders: {{ name }}, {{ reference }}, "
             "{{ tracking_url }}, {{ expected_wait }}, {{ request_type }}, {{ subject }}, "
-            "{{ reply }}, {{ team }}."
+            "{{ reply }}, {{ team }}. Incident autoresponder also: {{ incident_title }}, "
+            "{{ policy }} (the policy in force), {{ guidance }}, {{ crisis_url }} (its crisis "
+            "page)."
         ),
     )
 

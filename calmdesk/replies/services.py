@@ -23,6 +23,7 @@ from calmdesk.accounts.models import Team
 from calmdesk.core.config_cache import ProcessCache
 from calmdesk.core.models import OutboxMessage
 from calmdesk.core.outbox import outbox_enqueue
+from calmdesk.incidents.models import Incident
 from calmdesk.staffing.selectors import WaitEstimate
 from calmdesk.tickets.enums import EventType
 from calmdesk.tickets.events import record_event
@@ -151,6 +152,27 @@ def _base_context(ticket: Ticket, language: str) -> dict[str, Any]:
         }
 
 
+def crisis_url(incident: Incident) -> str:
+    """The absolute address of the incident's public crisis page (/crisis/<slug>)."""
+    try:
+        path = reverse("crisis:detail", args=[incident.slug])
+    except NoReverseMatch:
+        path = f"/crisis/{incident.slug}"
+    return settings.SITE_URL + path
+
+
+def _incident_context(incident: Incident, language: str) -> dict[str, Any]:
+    """Placeholders of the incident autoresponder, from the incident's texts in ``language``
+    (or its first published language). Cached incidents carry their texts: no query."""
+    text = incident.text(language)
+    return {
+        "incident_title": text.title if text else incident.slug,
+        "policy": text.policy.strip() if text else "",
+        "guidance": text.guidance.strip() if text else "",
+        "crisis_url": crisis_url(incident),
+    }
+
+
 # ------------------------------------------------------------------------------------------
 # Customer mail
 # ------------------------------------------------------------------------------------------
@@ -177,6 +199,9 @@ def autoresponder_queue(
     """Queue the acknowledgement (in the ticket's language) through the outbox, unless the
     per-address hourly limit is reached. Call inside the intake transaction.
 
+    A ticket linked to an incident gets the incident's acknowledgement (its title, the policy
+    in force, the crisis page); it counts towards the same hourly limit.
+
     ``check_limit=False`` when the caller already checked it (before its transaction) or knows
     the address is new.
     """
@@ -187,9 +212,12 @@ def autoresponder_queue(
     context = _base_context(ticket, language)
     with override(language):
         context["expected_wait"] = estimate.label()
-    subject, body = render_message(
-        kind=TemplateKind.AUTORESPONDER, language=language, context=context
-    )
+    kind = TemplateKind.AUTORESPONDER
+    incident = ticket.incident
+    if incident is not None:
+        kind = TemplateKind.INCIDENT_AUTORESPONDER
+        context.update(_incident_context(incident, language))
+    subject, body = render_message(kind=kind, language=language, context=context)
     from_address, reply_to = _team_addresses(ticket.team)
     row = outbox_enqueue(
         kind=TemplateKind.AUTORESPONDER,

@@ -19,10 +19,11 @@ from django.utils.translation import get_language, ngettext
 
 from calmdesk.accounts.models import Team
 from calmdesk.customers.models import Customer
+from calmdesk.incidents.models import Incident
 from calmdesk.sla.calendar import add_working_minutes, working_minutes_between
 from calmdesk.tickets.enums import QUEUE_STATUSES
 from calmdesk.tickets.models import RequestType, Ticket
-from calmdesk.tickets.services import ticket_prepare
+from calmdesk.tickets.services import ticket_prepare, ticket_prepare_for_incident
 
 # Announced figures, in minutes; beyond the last one, whole weeks.
 WAIT_STEPS = (
@@ -169,17 +170,24 @@ def expected_wait(
 PUBLIC_WAIT_CACHE_SECONDS = 30
 
 
-def public_wait(*, request_type: RequestType | None, now: datetime) -> WaitEstimate:
+def public_wait(
+    *, request_type: RequestType | None, now: datetime, incident: Incident | None = None
+) -> WaitEstimate:
     """THE announced wait for a new request of ``request_type`` at its default priority.
 
     One figure everywhere (crisis page, request form, phone line, chat): it is what intake
     would announce to a request of that type submitted now without anything that raises its
     priority (no departure date, no keywords), because it is computed the same way — the
     ticket is prepared like intake prepares it (triage, team, due times) but never written.
-    Kept in the shared cache per request type for 30 seconds, so a crowd on the crisis page
-    costs at most one count per type and half-minute.
+    With ``incident``, the request is one linked to that incident (intake links the affected
+    customers' requests and sends them to the incident's team): the figure the crisis page of
+    that incident announces.
+
+    Kept in the shared cache per request type (and incident) for 30 seconds, so a crowd costs
+    at most one count per type and half-minute.
     """
-    key = f"staffing:public-wait:{request_type.key if request_type is not None else '-'}"
+    type_key = request_type.key if request_type is not None else "-"
+    key = f"staffing:public-wait:{type_key}:{incident.pk if incident is not None else '-'}"
     cached: WaitEstimate | None = cache.get(key)
     if cached is not None:
         return cached
@@ -191,6 +199,8 @@ def public_wait(*, request_type: RequestType | None, now: datetime) -> WaitEstim
         language=settings.LANGUAGE_CODE,
         now=now,
     )
+    if incident is not None:
+        prepared = ticket_prepare_for_incident(prepared, incident)
     ticket = prepared.ticket
     estimate = expected_wait(team=ticket.team, ticket=ticket, now=now)
     cache.set(key, estimate, PUBLIC_WAIT_CACHE_SECONDS)

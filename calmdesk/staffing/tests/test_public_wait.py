@@ -15,6 +15,7 @@ from calmdesk.core.testing.factories import RequestTypeFactory, TeamFactory, mak
 from calmdesk.inbox.defaults import install_default_form
 from calmdesk.inbox.services import intake_submit
 from calmdesk.inbox.validation import validate_submission
+from calmdesk.incidents.services import incident_declare
 from calmdesk.replies.defaults import install_default_templates
 from calmdesk.routing.defaults import install_default_rules
 from calmdesk.staffing.selectors import public_wait
@@ -91,3 +92,40 @@ def test_public_wait_is_remembered_for_30_seconds_per_request_type() -> None:
         traveller.shift(timedelta(seconds=31))
         later = MONDAY_NOON + timedelta(seconds=31)
         assert public_wait(request_type=refund, now=later).ahead == 5
+
+
+def test_with_an_incident_it_is_what_intake_announces_to_a_request_linked_to_it(
+    seeded: None,
+) -> None:
+    fire_team = TeamFactory.create(slug="fire-desk")
+    refund = RequestType.objects.get(key="refund")
+    with time_machine.travel(MONDAY_NOON, tick=False):
+        incident = incident_declare(
+            actor=None,
+            slug="ship-fire",
+            team=fire_team,
+            languages=["en"],
+            texts={"en": {"title": "Fire", "summary": "A fire on the ship."}},
+            keywords=["aurora"],
+        )
+        for n in range(3):  # ordinary refunds: not ahead of the incident's requests
+            submit("refund", n, MONDAY_NOON - timedelta(minutes=5))
+
+        linked = public_wait(request_type=refund, now=MONDAY_NOON, incident=incident)
+        cache.clear()
+        submission = validate_submission(
+            {
+                "name": "Ayşe",
+                "email": "ayse-aurora@example.com",
+                "request_type": "refund",
+                "message": "I was booked on the Aurora.",
+            },
+            [],
+            language="en",
+        )
+        ticket = intake_submit(submission=submission, now=MONDAY_NOON).ticket
+
+    assert ticket.team == fire_team
+    assert ticket.announced_wait_minutes == linked.minutes
+    assert linked.ahead == 0
+    assert public_wait(request_type=refund, now=MONDAY_NOON).ahead == 3
