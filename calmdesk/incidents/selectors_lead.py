@@ -85,4 +85,3 @@ def event_lookups(events: list[IncidentEvent]) -> dict[str, dict[Any, Any]]:
     teams = {t.pk: t for t in Team.objects.filter(pk__in=team_ids)} if team_ids else {}
     types = {r.pk: r for r in RequestType.objects.filter(pk__in=type_ids)} if type_ids else {}
     return {"team": teams, "request_type": types}
-

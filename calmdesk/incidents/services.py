@@ -138,9 +138,7 @@ def _clean_texts(
     known = _known_languages()
     for code in texts or {}:
         if code not in known:
-            raise DomainError(
-                _("Unknown language: %(code)s.") % {"code": code}, field="languages"
-            )
+            raise DomainError(_("Unknown language: %(code)s.") % {"code": code}, field="languages")
     cleaned: dict[str, dict[str, str]] = {}
     for code in languages:
         given = (texts or {}).get(code) or {}
@@ -179,9 +177,7 @@ def _clean_keywords(keywords: list[str] | None) -> list[str]:
             seen.add(word.casefold())
             cleaned.append(word)
     if len(cleaned) > MAX_KEYWORDS:
-        raise DomainError(
-            _("At most %(max)d keywords.") % {"max": MAX_KEYWORDS}, field="keywords"
-        )
+        raise DomainError(_("At most %(max)d keywords.") % {"max": MAX_KEYWORDS}, field="keywords")
     return cleaned
 
 
@@ -194,9 +190,10 @@ def _clean_team(team: Team | None) -> Team | None:
 def _clean_request_type(request_type: RequestType | None) -> RequestType | None:
     if request_type is None:
         return None
-    if request_type.pk is None or not RequestType.objects.filter(
-        pk=request_type.pk, active=True
-    ).exists():
+    if (
+        request_type.pk is None
+        or not RequestType.objects.filter(pk=request_type.pk, active=True).exists()
+    ):
         raise DomainError(_("Choose an active request type."), field="request_type")
     return request_type
 
@@ -378,8 +375,7 @@ def incident_set_status(
         before = incident.status
         if status == before:
             raise DomainError(
-                _("The incident is %(status)s already.")
-                % {"status": IncidentStatus(status).label},
+                _("The incident is %(status)s already.") % {"status": IncidentStatus(status).label},
                 field="status",
                 code="unchanged",
             )
@@ -458,8 +454,11 @@ def incident_post_update(
     now: datetime | None = None,
 ) -> IncidentUpdate:
     """Post a dated update (event UPDATE_POSTED); with ``send_to_affected`` it is also broadcast
-    by email to the incident's segment (``broadcasts.broadcast_create`` + ``broadcast_start``,
-    event BROADCAST) in the same transaction: either both happen or neither."""
+    by email to the incident's segment: the update, the broadcast (``broadcast_create``) and the
+    BROADCAST event linking them are written in one transaction, then ``broadcast_start``
+    materialises the recipients in its own chunked transactions (a segment of 50,000 must not
+    hold the write lock of the lead's request). A broadcast that failed to start stays a
+    draft, linked to the update, and can be started from the broadcasts screen."""
     from .broadcasts import broadcast_create, broadcast_start
 
     now = now or timezone.now()
@@ -486,28 +485,34 @@ def incident_post_update(
             at=now,
             data={"update": update.pk, "languages": sorted(cleaned)},
         )
-        if send_to_affected:
-            with translation.override(incident.languages[0] if incident.languages else "en"):
-                name = _("%(incident)s: update of %(date)s") % {
-                    "incident": incident.slug,
-                    "date": timezone.localtime(now).strftime("%Y-%m-%d %H:%M"),
-                }
-            broadcast = broadcast_create(
-                actor=actor,
-                name=name,
-                channel="email",
-                segment=incident.segment,
-                templates=_update_broadcast_templates(incident, cleaned),
-                incident=incident,
-            )
-            broadcast = broadcast_start(broadcast=broadcast, actor=actor)
-            update.broadcast = broadcast
-            update.save(update_fields=["broadcast"])
-            _record(
-                incident,
-                IncidentEventType.BROADCAST,
-                actor=actor,
-                at=now,
-                data={"broadcast": broadcast.pk, "update": update.pk, "channel": "email"},
-            )
+        if not send_to_affected:
+            return update
+        with translation.override(incident.languages[0] if incident.languages else "en"):
+            name = _("%(incident)s: update of %(date)s") % {
+                "incident": incident.slug,
+                "date": timezone.localtime(now).strftime("%Y-%m-%d %H:%M"),
+            }
+        broadcast = broadcast_create(
+            actor=actor,
+            name=name,
+            channel="email",
+            segment=incident.segment,
+            templates=_update_broadcast_templates(incident, cleaned),
+            incident=incident,
+        )
+        update.broadcast = broadcast
+        update.save(update_fields=["broadcast"])
+        _record(
+            incident,
+            IncidentEventType.BROADCAST,
+            actor=actor,
+            at=now,
+            data={
+                "broadcast": broadcast.pk,
+                "action": "update",
+                "update": update.pk,
+                "channel": "email",
+            },
+        )
+    broadcast_start(broadcast=broadcast, actor=actor)
     return update

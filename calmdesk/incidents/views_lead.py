@@ -177,6 +177,18 @@ FIELD_LABELS = {
 }
 
 
+BROADCAST_ACTIONS = {
+    "update": _("Update sent to the affected customers (broadcast #%(id)s)"),
+    "created": _("Broadcast #%(id)s created"),
+    "started": _("Broadcast #%(id)s started"),
+    "paused": _("Broadcast #%(id)s paused"),
+    "resumed": _("Broadcast #%(id)s resumed"),
+    "cancelled": _("Broadcast #%(id)s cancelled"),
+    "done": _("Broadcast #%(id)s sent"),
+    "tested": _("Broadcast #%(id)s: test message sent"),
+}
+
+
 def describe_event(event: IncidentEvent, lookups: dict[str, dict[Any, Any]]) -> str:
     """One line in words per event, in the active language."""
     data = event.data or {}
@@ -206,9 +218,9 @@ def describe_event(event: IncidentEvent, lookups: dict[str, dict[Any, Any]]) -> 
             "languages": ", ".join(data.get("languages") or [])
         }
     if event.type == IncidentEventType.BROADCAST:
-        return _("Update sent to the affected customers (broadcast #%(id)s)") % {
-            "id": data.get("broadcast")
-        }
+        action = data.get("action")
+        template = BROADCAST_ACTIONS.get(action or "", _("Broadcast #%(id)s: %(action)s"))
+        return str(template) % {"id": data.get("broadcast"), "action": action or "—"}
     return str(event.get_type_display())
 
 
@@ -237,9 +249,9 @@ def _detail_context(
         "text": incident.text(),
         "texts": sorted(
             incident.texts.all(),
-            key=lambda t: incident.languages.index(t.language)
-            if t.language in incident.languages
-            else 99,
+            key=lambda t: (
+                incident.languages.index(t.language) if t.language in incident.languages else 99
+            ),
         ),
         "updates": page.updates,
         "events": [(event, describe_event(event, lookups)) for event in page.events],
