@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 import time_machine
 from django.conf import settings
+from django.core.cache import cache
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils.translation import override
@@ -28,7 +29,7 @@ from calmdesk.incidents.models import Incident, IncidentStatus, IncidentText
 from calmdesk.incidents.selectors import public_incidents
 from calmdesk.replies.defaults import install_default_templates
 from calmdesk.routing.defaults import install_default_rules
-from calmdesk.staffing.selectors import format_wait
+from calmdesk.staffing.selectors import format_wait, public_wait
 from calmdesk.tickets.enums import EventType
 from calmdesk.tickets.models import RequestType
 
@@ -194,6 +195,25 @@ def test_the_acknowledgement_states_the_policy_crisis_page_and_the_announced_wai
     assert ticket.events.get(type=EventType.AUTORESPONDER).data["announced_minutes"] == (
         ticket.announced_wait_minutes
     )
+
+
+def test_a_linked_request_is_announced_the_wait_its_crisis_page_shows(
+    seeded: None, fire: Incident, crisis_team: Team
+) -> None:
+    refund = RequestType.objects.get(key="refund")
+    aurora_desk = RequestTypeFactory.create(key="aurora-desk", team=crisis_team)
+    for i in range(5):
+        make_ticket(request_type=aurora_desk, subject=f"Aurora {i}", now=MONDAY_NOON)
+    with time_machine.travel(MONDAY_NOON, tick=False):
+        crisis_page = public_wait(request_type=refund, now=MONDAY_NOON, incident=fire)
+        help_form = public_wait(request_type=refund, now=MONDAY_NOON)
+        cache.clear()  # computed the same way, not remembered
+
+        ticket = submit(7, message="Is my Aurora cruise cancelled?").ticket
+
+    assert ticket.incident == fire
+    assert ticket.announced_wait_minutes == crisis_page.minutes
+    assert (crisis_page.ahead, help_form.ahead) == (5, 0)
 
 
 def test_a_persian_request_gets_the_incident_acknowledgement_in_persian(
