@@ -12,6 +12,7 @@ urlpatterns = [
     path("agent/incidents/", include("calmdesk.incidents.urls")),
     path("agent/", include("calmdesk.tickets.urls")),
     path("crisis", include("calmdesk.incidents.urls_public")),
+    path("", include("calmdesk.incidents.urls_broadcasts")),  # /agent/broadcasts/, /optout/
     # Public side last: it owns /help, /t/<token> and the admin-defined short aliases (/<path>).
     path("", include("calmdesk.inbox.urls")),
 ]
