@@ -10,10 +10,12 @@ from typing import Any
 
 import pytest
 import time_machine
+from django.core.cache import cache
 from django.test import Client
 
 from calmdesk.core.testing.factories import AgentFactory, make_ticket
 from calmdesk.inbox.defaults import install_default_form
+from calmdesk.incidents.middleware import page_key
 from calmdesk.incidents.models import Incident, IncidentStatus
 from calmdesk.incidents.services import (
     incident_declare,
@@ -342,6 +344,20 @@ def test_waits_are_read_again_after_30_seconds(client: Client, fire: Incident, c
         f'data-request-type="refund"><dt>Refund</dt><dd class="wait-value" data-minutes="{minutes}"'
         in after.content.decode()
     )
+
+
+def test_while_one_request_renders_the_next_copy_the_crowd_gets_the_stale_one(
+    client: Client, fire: Incident, clock: Any, django_assert_num_queries: Any
+) -> None:
+    before = client.get("/crisis/ship-fire")
+    clock.shift(timedelta(seconds=31))
+    cache.add(f"{page_key('/crisis/ship-fire', 'en', 'ship-fire')}:rendering", 1, 10)
+
+    with django_assert_num_queries(0):
+        during = client.get("/crisis/ship-fire")
+
+    assert during.content == before.content
+    assert during["ETag"] == before["ETag"]
 
 
 def test_the_shared_copy_holds_no_csrf_token_session_or_user(
