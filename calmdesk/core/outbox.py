@@ -139,11 +139,13 @@ def _send(row: OutboxMessage) -> None:
 def outbox_sweep(*, now: datetime | None = None, limit: int = 500) -> int:
     """Re-drive due rows (lost task, retry time reached, or a crashed sender). Returns the count."""
     now = now or timezone.now()
-    OutboxMessage.objects.filter(status=OutboxStatus.SENDING, next_attempt_at__lte=now).update(
-        status=OutboxStatus.PENDING
+    # Through outbox_due_idx: its condition stated literally (see core.lookups).
+    due = OutboxMessage.objects.filter(
+        status__literal_in=("pending", "sending"), next_attempt_at__lte=now
     )
+    due.filter(status=OutboxStatus.SENDING).update(status=OutboxStatus.PENDING)
     ids = list(
-        OutboxMessage.objects.filter(status=OutboxStatus.PENDING, next_attempt_at__lte=now)
+        due.filter(status=OutboxStatus.PENDING)
         .order_by("next_attempt_at")
         .values_list("pk", flat=True)[:limit]
     )

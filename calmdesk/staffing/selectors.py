@@ -96,7 +96,7 @@ class WaitEstimate:
 def _queue(team: Team | None) -> QuerySet[Ticket]:
     # Literal statuses, the team and first_replied_at match the covering ticket_awaiting_reply_idx.
     return Ticket.objects.filter(
-        team=team, status__in=list(QUEUE_STATUSES), first_replied_at__isnull=True
+        team=team, status__literal_in=QUEUE_STATUSES, first_replied_at__isnull=True
     )
 
 

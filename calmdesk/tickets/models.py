@@ -172,7 +172,15 @@ class Ticket(models.Model):
             # Tickets still waiting for a first reply: the expected wait counts those ahead of a
             # new ticket on every intake. Covering, so the count never reads the table.
             models.Index(
-                fields=["team", "-queue_score", "first_reply_due_at", "created_at"],
+                fields=[
+                    "team",
+                    "-queue_score",
+                    "first_reply_due_at",
+                    "created_at",
+                    # SQLite re-checks the partial condition's columns: keep them in the index.
+                    "status",
+                    "first_replied_at",
+                ],
                 name="ticket_awaiting_reply_idx",
                 condition=Q(status__in=["new", "open"], first_replied_at__isnull=True),
             ),

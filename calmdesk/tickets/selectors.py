@@ -55,9 +55,9 @@ def queue_queryset(
     if filters.status:
         qs = qs.filter(status=filters.status)
     elif view == View.MINE:
-        qs = qs.filter(status__in=ACTIVE_STATUSES)
+        qs = qs.filter(status__literal_in=ACTIVE_STATUSES)
     elif view != View.ALL:
-        qs = qs.filter(status__in=QUEUE_STATUSES)
+        qs = qs.filter(status__literal_in=QUEUE_STATUSES)
     if view == View.MINE:
         qs = qs.filter(assignee=user)
     elif view == View.UNASSIGNED:
