@@ -4,6 +4,7 @@ import secrets
 
 from django.conf import settings
 from django.db import models
+from django.db.models.functions import Upper
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -99,6 +100,8 @@ class Booking(models.Model):
         ]
         indexes = [
             models.Index(fields=["reference"], name="booking_reference_idx"),
+            # Intake links a request to an incident by its booking reference, any case.
+            models.Index(Upper("reference"), name="booking_reference_upper_idx"),
             models.Index(fields=["ship", "departure_date"], name="booking_ship_idx"),
             models.Index(fields=["route", "departure_date"], name="booking_route_idx"),
             models.Index(fields=["trip"], name="booking_trip_idx"),

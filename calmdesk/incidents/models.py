@@ -96,8 +96,10 @@ class Incident(InvalidatesConfig, models.Model):
         return next(iter(texts.values()), None)
 
 
-class IncidentText(models.Model):
+class IncidentText(InvalidatesConfig, models.Model):
     """What the crisis page says, in one language."""
+
+    config_caches = ("calmdesk.incidents.selectors.PUBLIC_INCIDENTS",)
 
     incident = models.ForeignKey(Incident, on_delete=models.CASCADE, related_name="texts")
     language = models.CharField(_("language"), max_length=10)

@@ -142,10 +142,10 @@ def test_alias_preselects_its_type_and_shows_its_title(client: Client) -> None:
 
 
 def test_unknown_and_inactive_aliases_are_not_found(client: Client) -> None:
-    FormAlias.objects.create(path="crisis", active=False)
+    FormAlias.objects.create(path="storm", active=False)
 
     assert client.get("/nowhere").status_code == 404
-    assert client.get("/crisis").status_code == 404
+    assert client.get("/storm").status_code == 404
 
 
 def test_not_found_page_is_friendly_and_links_to_the_form(client: Client) -> None:
