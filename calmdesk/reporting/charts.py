@@ -20,7 +20,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 from django.utils.html import conditional_escape
-from django.utils.safestring import SafeString, mark_safe
+from django.utils.safestring import SafeData, SafeString, mark_safe
 from django.utils.translation import gettext as _
 
 from calmdesk.core.templatetags.calmdesk import localnumber
@@ -100,17 +100,18 @@ def _attrs(attrs: Mapping[str, object]) -> str:
             continue
         if isinstance(value, float):
             value = f"{value:.2f}".rstrip("0").rstrip(".")
-        parts.append(f' {name}="{conditional_escape(value)}"')
+        parts.append(f' {name}="{_escape(value)}"')
     return "".join(parts)
 
 
+def _escape(value: object) -> str:
+    """Markup built here passes through; anything else is text and gets escaped."""
+    return str(conditional_escape(value if isinstance(value, SafeData) else str(value)))
+
+
 def _el(tag: str, attrs: Mapping[str, object] | None = None, *content: object) -> SafeString:
-    inner = "".join(str(conditional_escape(c)) for c in content)
+    inner = "".join(_escape(c) for c in content)
     return mark_safe(f"<{tag}{_attrs(attrs or {})}>{inner}</{tag}>")  # noqa: S308  (escaped)
-
-
-def _join(parts: Iterable[object]) -> SafeString:
-    return mark_safe("".join(str(conditional_escape(p)) for p in parts))  # noqa: S308
 
 
 @dataclass(frozen=True)

@@ -44,7 +44,7 @@ def incident_dashboard(request: HttpRequest, slug: str) -> HttpResponse:
     tz = viewer_time_zone(request.user)
     language = get_language()
     dashboard = dashboard_selector(incident=incident, now=timezone.now(), tz=tz, language=language)
-    context = {
+    context: dict[str, object] = {
         "incident": incident,
         "incident_text": incident.text(language),
         "dashboard": dashboard,
