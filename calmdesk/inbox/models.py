@@ -99,6 +99,24 @@ class FormField(InvalidatesConfig, models.Model):
             )
 
 
+# Paths the application serves itself: an alias may not take them.
+RESERVED_ALIAS_PATHS = frozenset(
+    {
+        "help",
+        "crisis",
+        "agent",
+        "api",
+        "admin",
+        "accounts",
+        "t",
+        "static",
+        "media",
+        "optout",
+        "i18n",
+    }
+)
+
+
 class FormAlias(models.Model):
     """A short path (``/crisis``, ``/refund``) that shows the form, optionally preset."""
 
@@ -125,6 +143,12 @@ class FormAlias(models.Model):
 
     def __str__(self) -> str:
         return f"/{self.path}"
+
+    def clean(self) -> None:
+        if self.path.lower() in RESERVED_ALIAS_PATHS:
+            raise ValidationError(
+                {"path": _("/%(path)s is used by Calmdesk itself.") % {"path": self.path}}
+            )
 
     def title(self, language: str | None = None) -> str:
         return _localised(self.titles, language, "")

@@ -55,3 +55,14 @@ def test_admin_edits_an_alias(admin_client_logged_in: Client) -> None:
     page = admin_client_logged_in.get(reverse("admin:inbox_formalias_change", args=[alias.pk]))
 
     assert page.status_code == 200
+
+
+def test_an_alias_cannot_take_a_path_calmdesk_serves(admin_client_logged_in: Client) -> None:
+    response = admin_client_logged_in.post(
+        reverse("admin:inbox_formalias_add"),
+        {"path": "crisis", "titles": "{}", "intros": "{}", "active": "on"},
+    )
+
+    assert response.status_code == 200
+    assert "/crisis is used by Calmdesk itself." in response.content.decode()
+    assert not FormAlias.objects.filter(path="crisis").exists()

@@ -492,3 +492,19 @@ def test_tracking_page_in_persian_shows_solar_hijri_dates(client: Client) -> Non
     assert '<html lang="fa" dir="rtl">' in html
     assert "۱۴۰" in html  # a Solar Hijri year in Persian digits
     assert "استرداد وجه" in html
+
+
+def test_the_form_announces_the_expected_wait_per_request_type(client: Client) -> None:
+    from django.utils import timezone
+
+    from calmdesk.staffing.selectors import format_wait, public_wait
+    from calmdesk.tickets.models import RequestType
+
+    install_default_form()
+    refund = RequestType.objects.get(key="refund")
+
+    html = client.get(reverse("inbox:help"), HTTP_ACCEPT_LANGUAGE="en").content.decode()
+
+    expected = format_wait(public_wait(request_type=refund, now=timezone.now()).minutes)
+    assert "Expected wait" in html
+    assert f'data-request-type="refund"><dt>Refund</dt><dd>{expected}</dd>' in html
