@@ -15,7 +15,7 @@ from calmdesk.customers.models import CustomerImport
 from calmdesk.tickets.models import RequestType
 
 from .models import Incident, IncidentStatus
-from .services import TEXT_FIELDS, text_field_name, update_field_name
+from .services import REQUIRED_TEXT_FIELDS, TEXT_FIELDS, text_field_name, update_field_name
 
 TEXT_LABELS = {
     "title": _("Title"),
@@ -171,6 +171,17 @@ class IncidentForm(DomainErrorsMixin, forms.Form):
             for name in TEXT_FIELDS:
                 initial[text_field_name(name, text.language)] = getattr(text, name)
         return initial
+
+    def clean(self) -> dict[str, Any]:
+        """Flag every missing title and summary of a ticked language at once (the service
+        checks the same and stays the authority)."""
+        data = super().clean() or {}
+        for code in data.get("languages") or []:
+            for name in REQUIRED_TEXT_FIELDS:
+                field = text_field_name(name, code)
+                if field in self.fields and not (data.get(field) or "").strip():
+                    self.add_error(field, _("Required for every published language."))
+        return data
 
     def language_sections(self) -> list[dict[str, Any]]:
         """One fieldset per language: its name, whether it is ticked, its text fields."""

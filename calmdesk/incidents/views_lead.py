@@ -224,6 +224,13 @@ def describe_event(event: IncidentEvent, lookups: dict[str, dict[Any, Any]]) -> 
     return str(event.get_type_display())
 
 
+def _url_or(name: str, fallback: str) -> str:
+    try:
+        return reverse(name)
+    except NoReverseMatch:
+        return fallback
+
+
 def _broadcast_url(broadcast_id: int | None) -> str:
     """The broadcast's page if the broadcasts screens are installed, else their list."""
     try:
@@ -257,6 +264,8 @@ def _detail_context(
         "events": [(event, describe_event(event, lookups)) for event in page.events],
         "broadcasts": [(b, _broadcast_url(b.pk)) for b in page.broadcasts],
         "broadcasts_url": _broadcast_url(None),
+        "new_broadcast_url": f"{_url_or('broadcasts:compose', '/agent/broadcasts/new/')}"
+        f"?incident={incident.pk}",
         "ticket_count": page.ticket_count,
         "affected_customers": page.affected_customers,
         "update_form": update_form or UpdateForm(incident=incident),

@@ -253,7 +253,7 @@ def test_a_bad_declaration_shows_the_error_on_its_field_and_writes_nothing(
     assert response.status_code == 400
     form = response.context["form"]
     assert list(form.errors) == [field]
-    assert f'id="id_{field}_error"' in response.content.decode() or field == "languages"
+    assert f'id="id_{field}_error"' in response.content.decode()
     assert not Incident.objects.exists()
     assert not IncidentText.objects.exists()
     assert not IncidentEvent.objects.exists()
@@ -317,6 +317,7 @@ def test_the_incident_page_shows_counts_links_and_history(
     html = response.content.decode()
     assert 'href="/crisis/ship-fire"' in html
     assert 'href="/agent/incidents/ship-fire/dashboard/"' in html
+    assert f'href="/agent/broadcasts/new/?incident={incident.pk}"' in html
     assert "?view=all&amp;tag=incident-ship-fire" in html
     assert [d for _e, d in response.context["events"]] == [
         "Update posted (en)",
@@ -443,3 +444,37 @@ def test_an_update_sent_to_the_affected_starts_a_broadcast_to_them(
     assert list(broadcast.recipients.values_list("customer", flat=True)) == [passenger.pk]
     page = lead_client.get(reverse("incidents:detail", args=[incident.slug]))
     assert "sent to the affected" in page.content.decode()
+
+
+def test_the_pages_render_in_persian_with_solar_hijri_dates(
+    lead_client: Client, incident: Incident
+) -> None:
+    incident_post_update(incident=incident, actor=None, texts={"en": "First news"})
+
+    for url in (
+        reverse("incidents:list"),
+        reverse("incidents:new"),
+        reverse("incidents:detail", args=[incident.slug]),
+        reverse("incidents:edit", args=[incident.slug]),
+    ):
+        response = lead_client.get(url, HTTP_ACCEPT_LANGUAGE="fa")
+        assert response.status_code == 200, url
+        assert '<html lang="fa" dir="rtl">' in response.content.decode(), url
+
+    detail = lead_client.get(
+        reverse("incidents:detail", args=[incident.slug]), HTTP_ACCEPT_LANGUAGE="fa"
+    ).content.decode()
+    assert "۱۴۰۴" in detail  # 2 March 2026 is in the Solar Hijri year 1404
+
+
+def test_every_missing_text_of_the_ticked_languages_is_flagged_at_once(
+    lead_client: Client, team: Any
+) -> None:
+    response = lead_client.post(
+        reverse("incidents:new"),
+        {**declare_form(team=team.pk), "summary_en": "", "title_tr": "", "summary_tr": ""},
+    )
+
+    assert response.status_code == 400
+    assert sorted(response.context["form"].errors) == ["summary_en", "summary_tr", "title_tr"]
+    assert not Incident.objects.exists()
