@@ -43,6 +43,7 @@ def intake_submit(
     channel: str = Channel.FORM,
     intake_key: str | None = None,
     auto_submitted: bool = False,
+    incident_hint: str | None = None,
     now: datetime | None = None,
 ) -> IntakeResult:
     """Store the request, triage it, estimate the wait and queue the acknowledgement.
@@ -54,7 +55,8 @@ def intake_submit(
 
     A request that belongs to a public incident (``incidents.linking``) is linked and tagged,
     goes to the incident's team — its wait is that team's queue — and gets the incident's
-    acknowledgement (the policy in force and the crisis page).
+    acknowledgement (the policy in force and the crisis page). ``incident_hint`` is the slug
+    of the crisis page whose form link the customer followed.
 
     Idempotent on ``intake_key``: a second submission with the same key returns the first
     ticket and creates nothing. The acknowledgement is never sent to auto-submitted mail.
@@ -79,6 +81,7 @@ def intake_submit(
         ticket=prepared.ticket,
         customer=customer,
         text=f"{submission.subject}\n{submission.message}",
+        hint=incident_hint,
     )
     if incident is not None:
         prepared = ticket_prepare_for_incident(prepared, incident)

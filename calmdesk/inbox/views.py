@@ -148,6 +148,8 @@ def _form_page(request: HttpRequest, *, alias: FormAlias | None) -> HttpResponse
         submission=submission,
         channel=Channel.FORM,
         intake_key=f"form:{token}" if token else None,
+        # The crisis page's form link (/help?incident=<slug>): the form posts to its own URL.
+        incident_hint=request.GET.get("incident", "")[:60] or None,
     )
     return _see_other(reverse("inbox:thanks", args=[result.ticket.tracking_token]))
 

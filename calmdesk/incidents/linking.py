@@ -110,14 +110,26 @@ def _incidents_with_affected_booking(
     return matched
 
 
-def incident_for_intake(*, ticket: Ticket, customer: Customer, text: str) -> Incident | None:
+def incident_for_intake(
+    *, ticket: Ticket, customer: Customer, text: str, hint: str | None = None
+) -> Incident | None:
     """The public incident this new (unsaved) request belongs to: the customer (by identity) or
     the booking reference in its custom fields is in the incident's segment, or the text
-    mentions one of its keywords. The newest matching incident wins. Reads cached incidents;
-    at most 1 query."""
+    mentions one of its keywords. The newest matching incident wins. Otherwise ``hint``: the
+    slug of the crisis page the customer came from (its form link), if that incident is still
+    public. Reads cached incidents; at most 1 query."""
     incidents = public_incidents()
     if not incidents:
         return None
+    matched = _matching_incident(incidents, ticket=ticket, customer=customer, text=text)
+    if matched is None and hint:
+        matched = next((incident for incident in incidents if incident.slug == hint), None)
+    return matched
+
+
+def _matching_incident(
+    incidents: tuple[Incident, ...], *, ticket: Ticket, customer: Customer, text: str
+) -> Incident | None:
     folded = fold(text)
     by_keyword = next(
         (i for i, incident in enumerate(incidents) if mentions_keyword(incident, folded)), None

@@ -3,6 +3,7 @@ incident's team and acknowledged with the policy, the crisis page and the announ
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -284,3 +285,36 @@ def test_intake_asks_at_most_one_more_query_while_incidents_are_public(
 
     assert unlinked == quiet + 1
     assert linked == quiet + 1
+
+
+def test_a_request_from_the_crisis_page_form_link_is_linked_to_its_incident(
+    client: Any,
+) -> None:
+    from django.urls import reverse
+
+    from calmdesk.inbox.defaults import install_default_form
+    from calmdesk.incidents.models import Incident
+    from calmdesk.tickets.models import Ticket
+
+    install_default_form()
+    crisis_team = TeamFactory.create(slug="crisis-cell")
+    Incident.objects.create(slug="aurora-fire", team=crisis_team, languages=["en"])
+    page = client.get(reverse("inbox:help") + "?type=refund&incident=aurora-fire")
+    token = re.search(r'name="form_token" value="([0-9a-f]{32})"', page.content.decode())
+    assert token is not None
+
+    client.post(
+        reverse("inbox:help") + "?type=refund&incident=aurora-fire",
+        {
+            "name": "Deniz",
+            "email": "deniz@example.com",
+            "request_type": "refund",
+            "message": "Nothing about ships in here.",
+            "form_token": token.group(1),
+        },
+    )
+
+    ticket = Ticket.objects.get()
+    assert ticket.incident is not None
+    assert ticket.incident.slug == "aurora-fire"
+    assert ticket.team == crisis_team
