@@ -478,3 +478,21 @@ def test_every_missing_text_of_the_ticked_languages_is_flagged_at_once(
     assert response.status_code == 400
     assert sorted(response.context["form"].errors) == ["summary_en", "summary_tr", "title_tr"]
     assert not Incident.objects.exists()
+
+
+def test_the_admin_shows_incidents_with_texts_and_read_only_history(
+    client: Client, incident: Incident
+) -> None:
+    admin = AgentFactory(username="root", is_staff=True, is_superuser=True)
+    client.force_login(admin)
+    incident_post_update(incident=incident, actor=None, texts={"en": "First news"})
+
+    change = client.get(reverse("admin:incidents_incident_change", args=[incident.pk]))
+    updates = client.get(reverse("admin:incidents_incidentupdate_changelist"))
+
+    assert change.status_code == 200
+    html = change.content.decode()
+    assert 'value="MS Aurora&#x27;da yangın"' in html
+    assert 'name="status"' not in html  # the lifecycle goes through the incident page
+    assert updates.status_code == 200
+    assert client.get(reverse("admin:incidents_incident_changelist")).status_code == 200
