@@ -29,7 +29,8 @@ from django.db.models.functions import TruncHour
 from django.utils.translation import gettext_lazy as _
 
 from calmdesk.accounts.models import Team
-from calmdesk.incidents.models import Broadcast, Incident, RecipientStatus
+from calmdesk.incidents.broadcasts import broadcast_progress as outcome_counts
+from calmdesk.incidents.models import Broadcast, Incident
 from calmdesk.staffing.selectors import WaitEstimate, expected_wait
 from calmdesk.tickets.enums import ACTIVE_STATUSES, Channel, EventType, TicketStatus
 from calmdesk.tickets.models import Ticket, TicketEvent
@@ -39,6 +40,7 @@ HOUR = timedelta(hours=1)
 INBOUND_EVENTS = (EventType.CREATED, EventType.CUSTOMER_MESSAGE)
 DONE_STATUSES = (TicketStatus.SOLVED, TicketStatus.CLOSED)
 TOP_REQUEST_TYPES = 8
+MAX_BROADCASTS = 10
 # Age buckets of the backlog: (key, label, lower bound inclusive, upper bound exclusive).
 AGE_BUCKETS: tuple[tuple[str, object, timedelta, timedelta | None], ...] = (
     ("lt1h", _("under 1 hour"), timedelta(0), timedelta(hours=1)),
@@ -280,8 +282,8 @@ def expected_waits(*, incident: Incident, now: datetime) -> tuple[TeamWait, ...]
 class BroadcastProgress:
     broadcast: Broadcast
     total: int
-    waiting: int  # not handed to the outbox yet
-    queued: int
+    waiting: int  # not handed to the outbox yet (status pending)
+    queued: int  # in the outbox, not delivered yet
     sent: int
     bounced: int
     failed: int
@@ -297,35 +299,32 @@ class BroadcastProgress:
         return math.floor(100 * self.done / self.total) if self.total else 0
 
 
-_RECIPIENT_COUNTS = {
-    "waiting": RecipientStatus.PENDING,
-    "queued": RecipientStatus.QUEUED,
-    "sent": RecipientStatus.SENT,
-    "bounced": RecipientStatus.BOUNCED,
-    "failed": RecipientStatus.FAILED,
-    "skipped": RecipientStatus.SKIPPED,
-}
+def broadcast_progress(
+    *, incident: Incident, limit: int = MAX_BROADCASTS
+) -> tuple[BroadcastProgress, ...]:
+    """The ``limit`` newest broadcasts of the incident with their recipients by outcome.
 
-
-def broadcast_progress(*, incident: Incident) -> tuple[BroadcastProgress, ...]:
-    """Per broadcast of the incident, its recipients by status (newest first). 1 query.
-
-    The recipients table is the truth (the broadcast's own counters lag behind the sender).
+    1 query, then 1 per broadcast: the outcomes come from ``incidents.broadcasts``
+    (``broadcast_progress``), which follows each queued recipient to its outbox row (sent,
+    failed, suppressed) and to bounces, so this panel and the broadcast screen agree.
     """
-    annotations = {"n_total": Count("recipients")}
-    for name, status in _RECIPIENT_COUNTS.items():
-        annotations[f"n_{name}"] = Count("recipients", filter=Q(recipients__status=status))
-    broadcasts = (
-        Broadcast.objects.filter(incident=incident).annotate(**annotations).order_by("-created_at")
-    )
-    return tuple(
-        BroadcastProgress(
-            broadcast=b,
-            total=b.n_total,  # type: ignore[attr-defined]
-            **{name: getattr(b, f"n_{name}") for name in _RECIPIENT_COUNTS},
+    broadcasts = Broadcast.objects.filter(incident=incident).order_by("-created_at", "-id")
+    result = []
+    for broadcast in broadcasts[:limit]:
+        counts = outcome_counts(broadcast).counts
+        result.append(
+            BroadcastProgress(
+                broadcast=broadcast,
+                total=sum(counts.values()),
+                waiting=counts.get("pending", 0),
+                queued=counts.get("queued", 0),
+                sent=counts.get("sent", 0),
+                bounced=counts.get("bounced", 0),
+                failed=counts.get("failed", 0),
+                skipped=counts.get("skipped", 0),
+            )
         )
-        for b in broadcasts
-    )
+    return tuple(result)
 
 
 # ------------------------------------------------------------------------------------------
@@ -406,7 +405,8 @@ class IncidentDashboard:
 def incident_dashboard(
     *, incident: Incident, now: datetime, tz: tzinfo = UTC, language: str | None = None
 ) -> IncidentDashboard:
-    """Everything the dashboard shows: 9 queries, plus 1 to 3 per team (``expected_waits``)."""
+    """Everything the dashboard shows: 9 queries, plus 1 to 3 per team (``expected_waits``)
+    and 1 per broadcast (at most ``MAX_BROADCASTS``)."""
     window = incident_window(incident=incident, now=now, tz=tz)
     return IncidentDashboard(
         incident=incident,

@@ -8,6 +8,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from calmdesk.core.models import OutboxMessage, OutboxStatus
 from calmdesk.core.testing.factories import CustomerFactory, make_ticket
 from calmdesk.incidents.models import RecipientStatus
 from calmdesk.reporting.selectors import (
@@ -182,7 +183,7 @@ def test_broadcast_progress_counts_recipients_by_status(
     elsewhere = BroadcastFactory(incident=IncidentFactory(), name="Elsewhere")
     elsewhere.recipients.create(customer=CustomerFactory(), status=RecipientStatus.SENT)
 
-    with django_assert_num_queries(1):
+    with django_assert_num_queries(1 + 2):
         progress = broadcast_progress(incident=history.incident)
 
     assert [p.broadcast.name for p in progress] == ["Draft", "Ferry notice"]
@@ -191,6 +192,26 @@ def test_broadcast_progress_counts_recipients_by_status(
     assert (ferry.total, ferry.waiting, ferry.queued, ferry.sent) == (11, 3, 2, 3)
     assert (ferry.failed, ferry.bounced, ferry.skipped) == (1, 1, 1)
     assert (ferry.done, ferry.percent) == (6, 54)
+
+
+def test_broadcast_progress_follows_queued_recipients_to_their_outbox_row(
+    history: History,
+) -> None:
+    notice = BroadcastFactory(incident=history.incident, name="Ferry notice")
+    for n, outbox_status in enumerate((OutboxStatus.SENT, OutboxStatus.FAILED, None)):
+        outbox = None
+        if outbox_status is not None:
+            outbox = OutboxMessage.objects.create(
+                delivery_key=f"test:{n}", to=f"c{n}@example.com", status=outbox_status
+            )
+        notice.recipients.create(
+            customer=CustomerFactory(), status=RecipientStatus.QUEUED, outbox=outbox
+        )
+
+    (progress,) = broadcast_progress(incident=history.incident)
+
+    assert (progress.sent, progress.failed, progress.queued, progress.total) == (1, 1, 1, 3)
+    assert (progress.done, progress.percent) == (2, 66)
 
 
 def test_top_request_types_most_first_with_tickets_without_a_type_last_among_equals(

@@ -60,6 +60,7 @@ def test_lead_sees_the_figures_and_five_charts(history: History, lead: Any) -> N
     assert re.search(r'id="kpi-backlog">\s*<dt>Waiting now</dt>\s*<dd>6</dd>', html)
     assert re.search(r'id="kpi-inbound">\s*<dt>Inbound in the window</dt>\s*<dd>7</dd>', html)
     assert "about 40 minutes" in html  # median first reply
+    assert "4 tickets answered" in html
     assert html.count('role="img"') == 5  # volume, backlog, age, request types, one broadcast
     for title in (
         "Inbound volume per hour and channel",
@@ -138,6 +139,8 @@ def test_persian_dashboard_is_right_to_left_with_persian_digits(
     assert html.count('<figure class="chart chart-stacked" dir="rtl">') == 1
     assert html.count('direction="rtl"') == 4
     assert re.search(r'id="kpi-backlog">\s*<dt>[^<]+</dt>\s*<dd>۶</dd>', html)
+    assert re.search(r'<dd class="muted">۴ ', html)  # tickets answered, in Persian digits
+    assert "<title>۱۳ اسفند ۰۶:۰۰ · " in html  # Solar Hijri day, Persian digits
 
 
 def test_hours_are_labelled_in_the_leads_time_zone(history: History, lead: Any) -> None:
