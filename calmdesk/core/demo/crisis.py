@@ -74,8 +74,13 @@ def load_crisis_demo(
     planner: _Planner,
     passengers: int = PASSENGERS,
     requests: int = REQUESTS,
-) -> CrisisSummary:
-    """Play the ship fire: declare, import, update, broadcast, and the passengers' requests."""
+) -> CrisisSummary | None:
+    """Play the ship fire: declare, import, update, broadcast, and the passengers' requests.
+
+    Once per database: when the incident exists (``make demo`` adds to a loaded desk), nothing
+    is done and None is returned."""
+    if Incident.objects.filter(slug=ct.SLUG).exists():
+        return None
     people = _passengers(rng=rng, now=now, planner=planner, count=passengers)
     incident = _declare(lead=lead, now=now)
     _import(people=people, incident=incident, lead=lead, now=now)

@@ -89,9 +89,11 @@ def load_demo(
     seed: int = 2024,
     now: datetime | None = None,
     progress: Callable[[Iterable[Step], int], Iterable[Step]] | None = None,
+    crisis_passengers: int = 300,
 ) -> DemoSummary:
     """Install the defaults and the demo agents, then play ``tickets`` requests and their
-    history. ``progress`` wraps the step iterator (a tqdm bar in the command)."""
+    history, then the crisis demo (``crisis_passengers`` passengers; 0: none). ``progress``
+    wraps the step iterator (a tqdm bar in the command)."""
     now = now or timezone.now()
     rng = random.Random(seed)  # noqa: S311 - demo texts, not secrets
     install_defaults()
@@ -110,6 +112,13 @@ def load_demo(
         due = Ticket.objects.filter(triage_recheck_at__lte=now).values_list("pk", flat=True)
         for ticket_id in list(due):
             ticket_retriage(ticket_id=ticket_id, now=now)
+    # Crisis mode: the ship fire under way since yesterday (incident, passengers, broadcast).
+    if crisis_passengers:
+        from .crisis import load_crisis_demo
+
+        load_crisis_demo(
+            rng=rng, now=now, lead=users["lead"], planner=plan, passengers=crisis_passengers
+        )
     # Urgent requests left unanswered past the alert time alert their lead now, as the periodic
     # job would on its first run, so the alert badges show from the first page view.
     from calmdesk.sla.services import sla_raise_due_alerts

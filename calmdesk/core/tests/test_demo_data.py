@@ -9,6 +9,7 @@ from io import StringIO
 import pytest
 from django.contrib.auth import authenticate
 from django.core.management import call_command
+from django.test import Client
 from django.utils import timezone
 
 from calmdesk.accounts.models import Role, Team
@@ -57,7 +58,7 @@ def test_demo_agents_log_in_with_the_demo_password_and_the_lead_is_admin() -> No
 def test_demo_tickets_are_written_in_four_languages_with_booking_details() -> None:
     out = load(80)
 
-    tickets = list(Ticket.objects.all())
+    tickets = list(Ticket.objects.filter(incident__isnull=True))  # the crisis demo adds its own
     assert len(tickets) == 80
     assert {t.language for t in tickets} == {"en", "fa", "tr", "lt"}
     assert all(
@@ -135,16 +136,127 @@ def test_if_empty_leaves_a_loaded_database_alone() -> None:
 
     out = load(10, "--if-empty")
 
-    assert Ticket.objects.count() == 10
+    assert Ticket.objects.filter(incident__isnull=True).count() == 10
     assert "already has data" in out
 
 
 def test_the_same_seed_builds_the_same_desk() -> None:
+    from calmdesk.incidents.models import Incident
+
     load(15)
     first = list(Ticket.objects.order_by("pk").values_list("subject", "language", "priority"))
     Ticket.objects.all().delete()
+    Incident.objects.all().delete()
 
     load(15)
 
     second = list(Ticket.objects.order_by("pk").values_list("subject", "language", "priority"))
     assert second == first
+
+
+# ------------------------------------------------------------------------------------------
+# Crisis mode: the ship fire under way since yesterday
+# ------------------------------------------------------------------------------------------
+
+
+def test_demo_has_an_active_ship_fire_with_texts_in_four_languages_and_three_updates() -> None:
+    from calmdesk.incidents.models import Incident, IncidentEvent
+
+    load(5)
+
+    incident = Incident.objects.get()
+    now = timezone.now()
+    assert incident.slug == "aurora-fire"
+    assert incident.status == "active"
+    assert incident.team is not None
+    assert incident.team.name == "Trip changes"
+    assert set(incident.texts.values_list("language", flat=True)) == {"en", "tr", "fa", "lt"}
+    english = incident.texts.get(language="en")
+    assert english.title == "Fire aboard MS Aurora: sailings suspended"
+    assert "full refund or free rebooking" in english.policy
+    assert english.guidance == "Contact us only if you travel within the next 3 days."
+    assert timedelta(hours=25) < now - incident.declared_at < timedelta(hours=27)
+    updates = list(incident.updates.all())
+    assert len(updates) == 3
+    assert [u.posted_at for u in updates] == sorted((u.posted_at for u in updates), reverse=True)
+    assert all(incident.declared_at < u.posted_at < now for u in updates)
+    assert all(set(u.texts) == {"en", "tr", "fa", "lt"} for u in updates)
+    assert IncidentEvent.objects.filter(incident=incident, type="declared").count() == 1
+
+
+def test_demo_passenger_list_is_imported_with_one_ms_aurora_booking_each() -> None:
+    from calmdesk.customers.models import Booking, CustomerImport
+    from calmdesk.customers.segments import customers_in_segment
+    from calmdesk.incidents.models import Incident
+
+    load(5)
+
+    upload = CustomerImport.objects.get()
+    incident = Incident.objects.get()
+    assert (upload.total_rows, upload.accepted, upload.rejected) == (300, 300, 0)
+    assert upload.status == "done"
+    assert upload.incident == incident
+    bookings = Booking.objects.filter(ship="MS Aurora")
+    assert bookings.count() == 300
+    assert {b.route for b in bookings} == {"Istanbul – Odessa"}
+    assert customers_in_segment(incident.segment).count() == 300
+
+
+def test_demo_broadcast_went_to_every_passenger_once() -> None:
+    from calmdesk.incidents.models import Broadcast, BroadcastRecipient
+
+    load(5)
+
+    broadcast = Broadcast.objects.get()
+    recipients = BroadcastRecipient.objects.filter(broadcast=broadcast)
+    assert broadcast.status == "done"
+    assert broadcast.channel == "email"
+    assert broadcast.total == 300
+    assert broadcast.queued == 300
+    assert recipients.count() == 300
+    assert not recipients.filter(status="pending").exists()
+    assert recipients.filter(outbox__isnull=False).count() == 300
+    assert set(recipients.values_list("language", flat=True)) == {"en", "tr", "fa", "lt"}
+    assert timedelta(hours=19) < timezone.now() - broadcast.started_at < timedelta(hours=21)
+
+
+def test_demo_passenger_requests_are_linked_to_the_incident_and_its_team() -> None:
+    from calmdesk.incidents.models import Incident
+
+    load(5)
+
+    incident = Incident.objects.get()
+    linked = list(Ticket.objects.filter(incident=incident))
+    assert len(linked) == 36
+    assert {t.team_id for t in linked} == {incident.team_id}
+    assert all(t.created_at > incident.declared_at for t in linked)
+    assert all(t.custom_fields["booking_reference"].startswith("AUR") for t in linked)
+    assert Ticket.objects.filter(incident__isnull=True).count() == 5
+
+
+def test_demo_crisis_page_shows_the_fire_in_the_readers_language(client: Client) -> None:
+    load(5)
+
+    english = client.get("/crisis/aurora-fire", HTTP_ACCEPT_LANGUAGE="en")
+    turkish = client.get("/crisis/aurora-fire?lang=tr")
+
+    assert english.status_code == 200
+    assert "Fire aboard MS Aurora: sailings suspended" in english.content.decode()
+    assert "Contact us only if you travel within the next 3 days." in english.content.decode()
+    assert turkish.status_code == 200
+    assert "Yalnızca önümüzdeki 3 gün içinde seyahat ediyorsanız bize ulaşın." in (
+        turkish.content.decode()
+    )
+
+
+def test_loading_more_demo_data_leaves_the_crisis_demo_as_it_is() -> None:
+    from calmdesk.incidents.models import Broadcast, Incident
+
+    load(5)
+
+    load(5)
+
+    assert Incident.objects.count() == 1
+    assert Broadcast.objects.count() == 1
+    assert Ticket.objects.filter(incident__isnull=False).count() == 36
+    assert Ticket.objects.filter(incident__isnull=True).count() == 10
