@@ -184,7 +184,7 @@ def _import(*, people: list[Passenger], incident: Incident, lead: Any, now: date
         from calmdesk.customers import imports
     except ImportError:
         imports = None  # type: ignore[assignment]
-    if imports is not None and hasattr(imports, "import_run"):
+    if imports is not None and hasattr(imports, "import_create"):
         _import_through_service(imports, people=people, incident=incident, lead=lead)
         return
     from calmdesk.customers.models import Booking
@@ -213,17 +213,11 @@ def _import(*, people: list[Passenger], incident: Incident, lead: Any, now: date
 def _import_through_service(
     imports: Any, *, people: list[Passenger], incident: Incident, lead: Any
 ) -> None:
+    """Upload and import the CSV as the import screen does (create, then run the mapping)."""
     from django.core.files.base import ContentFile
 
-    from calmdesk.customers.models import CustomerImport
-
-    filename = "ms-aurora-passengers.csv"
-    upload = CustomerImport.objects.create(
-        file=ContentFile(passengers_csv(people), name=filename),
-        filename=filename,
-        incident=incident,
-        created_by=lead,
-    )
+    upload_file = ContentFile(passengers_csv(people), name="ms-aurora-passengers.csv")
+    upload, _preview = imports.import_create(file=upload_file, actor=lead, incident=incident)
     imports.import_run(upload=upload, mapping=dict(CSV_MAPPING), actor=lead, incident=incident)
 
 
