@@ -30,6 +30,7 @@ import time
 import urllib.error
 import urllib.request
 from pathlib import Path
+from typing import Any
 
 WORK = Path(os.environ.get("CDCRISIS_DIR", "/tmp/cdcrisis"))
 os.environ["CDBENCH_DIR"] = str(WORK)  # harness.py puts its results and logs there
@@ -171,7 +172,7 @@ def main() -> None:
     finally:
         server.stop()
 
-    med = {
+    med: dict[str, dict[str, Any]] = {
         name: {
             "rps": statistics.median(r["rps"] for r in rs),
             "p50_ms": statistics.median(r["p50_ms"] for r in rs),

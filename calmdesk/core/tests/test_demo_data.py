@@ -217,6 +217,7 @@ def test_demo_broadcast_went_to_every_passenger_once() -> None:
     assert not recipients.filter(status="pending").exists()
     assert recipients.filter(outbox__isnull=False).count() == 300
     assert set(recipients.values_list("language", flat=True)) == {"en", "tr", "fa", "lt"}
+    assert broadcast.started_at is not None
     assert timedelta(hours=19) < timezone.now() - broadcast.started_at < timedelta(hours=21)
 
 
