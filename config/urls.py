@@ -10,6 +10,7 @@ urlpatterns = [
     path("accounts/", include("calmdesk.accounts.urls")),
     path("agent/incidents/", include("calmdesk.reporting.urls")),
     path("agent/incidents/", include("calmdesk.incidents.urls")),
+    path("agent/imports/", include("calmdesk.customers.urls")),
     path("agent/", include("calmdesk.tickets.urls")),
     path("crisis", include("calmdesk.incidents.urls_public")),
     path("", include("calmdesk.incidents.urls_broadcasts")),  # /agent/broadcasts/, /optout/
