@@ -60,7 +60,8 @@ def desk(transactional_db: None, live_server: Any, settings: Any, smtp_server: A
 
 
 def passenger_list(tmp_path: Path) -> tuple[Path, list[dict[str, str]]]:
-    """The shipping line's export: its own column names, departures over the next 10 days."""
+    """The shipping line's export: its own column names, departures over the next 10 days,
+    and two broken rows at the end (rows 502 and 503 as a spreadsheet numbers them)."""
     rng = random.Random(4)  # noqa: S311 - test data
     today = timezone.localdate()
     rows = [
@@ -74,10 +75,14 @@ def passenger_list(tmp_path: Path) -> tuple[Path, list[dict[str, str]]]:
         }
         for n in range(PASSENGERS)
     ]
+    broken = [
+        {**rows[0], "E-mail": "not-an-address", "PNR": "AURBAD1"},  # rejected: the email
+        {**rows[1], "E-mail": "nobody@example.org", "PNR": ""},  # rejected: no reference
+    ]
     out = io.StringIO()
     writer = csv.DictWriter(out, fieldnames=COLUMNS)
     writer.writeheader()
-    writer.writerows(rows)
+    writer.writerows([*rows, *broken])
     path = tmp_path / "ms-aurora-passengers.csv"
     path.write_text(out.getvalue(), encoding="utf-8")
     return path, rows
@@ -113,27 +118,35 @@ def declare(page: Any, base: str) -> None:
     page.wait_for_url(f"{base}/agent/incidents/{SLUG}/")
 
 
+MAPPING = {
+    "name": "Passenger",
+    "email": "E-mail",
+    "language": "Lang",
+    "reference": "PNR",
+    "ship": "Vessel",
+    "departure_date": "Sailing",
+}
+
+
 def import_passengers(page: Any, base: str, csv_path: Path) -> None:
-    """TEMPORARY until the import screen lands: the import service on the same file."""
-    from django.core.files.base import ContentFile
-
-    from calmdesk.customers.imports import import_run
-    from calmdesk.customers.models import CustomerImport
-    from calmdesk.incidents.models import Incident
-
-    incident = Incident.objects.get(slug=SLUG)
-    upload = CustomerImport.objects.create(
-        file=ContentFile(csv_path.read_bytes(), name=csv_path.name), filename=csv_path.name
-    )
-    mapping = {
-        "name": "Passenger",
-        "email": "E-mail",
-        "language": "Lang",
-        "reference": "PNR",
-        "ship": "Vessel",
-        "departure_date": "Sailing",
-    }
-    import_run(upload=upload, mapping=mapping, actor=None, incident=incident)
+    """Upload the list for the incident, say which column holds what, import, read the
+    report: 502 rows, 500 accepted, the 2 broken rows rejected with their row numbers."""
+    page.goto(f"{base}/agent/imports/")
+    page.set_input_files("#id_file", str(csv_path))
+    page.select_option("#id_incident", label=SLUG)
+    page.get_by_role("button", name="Upload").click()
+    page.get_by_role("heading", name="Which column holds what?").wait_for()
+    for field, column in MAPPING.items():
+        page.select_option(f"#id_{field}", column)
+    page.get_by_role("button", name="Import", exact=True).click()
+    report = page.locator("#import-report")
+    report.wait_for()
+    text = report.inner_text()
+    assert f"{PASSENGERS + 2} rows read." in text
+    assert f"Accepted: {PASSENGERS}" in text
+    assert "Rejected: 2" in text
+    rejected_rows = report.locator("tbody tr td:first-child").all_inner_texts()
+    assert [r.strip() for r in rejected_rows] == [str(PASSENGERS + 2), str(PASSENGERS + 3)]
 
 
 def compose_and_send_broadcast(page: Any, base: str, incident_pk: int) -> int:
@@ -206,7 +219,7 @@ def test_ship_fire_from_declaration_to_dashboard(
     assert incident.status == "active"
     assert incident.segment["ship"] == SHIP
 
-    # 2. ... imports the passenger list with its own column names.
+    # 2. ... imports the passenger list, mapping its own column names.
     import_passengers(page, base, csv_path)
 
     # 3. ... and sends them an email broadcast. The sender's periodic step runs here, in the
