@@ -2,12 +2,13 @@
 
 A team lead signs in and declares the incident (fire aboard MS Aurora) through the incident
 form, imports the 500 passengers from the shipping line's CSV through the import screen (with
-the column-mapping step), writes an email broadcast, previews it and sends it: the SMTP server
-receives 500 messages. Then 200 of those passengers write in (through intake, in the test
-thread, for speed). The browser then checks what the lead and the public see: the crisis page
-with the incident and the announced wait, the queue with the 200 linked requests, and the
-incident dashboard with 200 inbound requests in this hour, a backlog of 200 and the broadcast
-at 500/500.
+the column-mapping step; the file's two broken rows are rejected in the report), writes an
+email broadcast, previews it and sends it: the SMTP server receives 500 messages. Then 200 of
+those passengers write in (through intake, in the test thread, for speed). The browser then
+checks what the lead and the public see: the crisis page with the incident and the announced
+wait (the same as the phone line's), the queue with the 200 linked requests, and the incident
+dashboard with 200 inbound requests in this hour, a backlog of 200 and the broadcast at
+500/500.
 """
 
 from __future__ import annotations
