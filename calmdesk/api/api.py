@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from ninja import NinjaAPI
 
-from . import intake, tickets
+from . import imports, intake, tickets
 from .errors import JsonParser, install_error_handlers
 
 DESCRIPTION = """
@@ -44,3 +44,4 @@ api = NinjaAPI(
 install_error_handlers(api)
 api.add_router("/v1/", intake.router)
 api.add_router("/v1/", tickets.router)
+api.add_router("/v1/", imports.router)

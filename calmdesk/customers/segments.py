@@ -52,16 +52,17 @@ class HasTag(Func):
         column, tag = self.get_source_expressions()
         col_sql, col_params = compiler.compile(column)
         tag_sql, tag_params = compiler.compile(tag)
+        # Only compiled SQL fragments are interpolated; the tag is a bound parameter.
         if connection.vendor == "postgresql":
             sql = (
-                "EXISTS (SELECT 1 FROM jsonb_array_elements_text(CASE WHEN "
+                "EXISTS (SELECT 1 FROM jsonb_array_elements_text(CASE WHEN "  # noqa: S608
                 f"jsonb_typeof({col_sql}) = 'array' THEN {col_sql} ELSE '[]'::jsonb END) "
                 f"AS seg_tag(value) WHERE lower(seg_tag.value) = lower({tag_sql}))"
             )
             return sql, (*col_params, *col_params, *tag_params)
         if connection.vendor == "sqlite":
             sql = (
-                f"EXISTS (SELECT 1 FROM json_each({col_sql}) AS seg_tag "
+                f"EXISTS (SELECT 1 FROM json_each({col_sql}) AS seg_tag "  # noqa: S608
                 f"WHERE seg_tag.type = 'text' AND lower(seg_tag.value) = lower({tag_sql}))"
             )
             return sql, (*col_params, *tag_params)
@@ -102,9 +103,7 @@ def validate_segment(segment: dict[str, Any]) -> dict[str, Any]:
                 raise DomainError(_("Enter text."), field=key)
             text = str(value).strip()
             if len(text) > MAX_TEXT:
-                raise DomainError(
-                    _("Enter at most %(n)s characters.") % {"n": MAX_TEXT}, field=key
-                )
+                raise DomainError(_("Enter at most %(n)s characters.") % {"n": MAX_TEXT}, field=key)
             cleaned[key] = text
         elif key in DATE_KEYS:
             cleaned[key] = _parse_date(key, value).isoformat()

@@ -27,14 +27,42 @@ def refs(segment: dict[str, Any]) -> list[str]:
 
 @pytest.fixture
 def fleet() -> None:
-    BookingFactory(reference="A1", ship="Ege Star", route="Izmir-Athens", trip="Aegean",
-                   product="Cabin", departure_date=date(2025, 7, 10), tags=["VIP", "family"])
-    BookingFactory(reference="A2", ship="ege star", route="Izmir-Rhodes", trip="Aegean",
-                   product="Deck", departure_date=date(2025, 7, 14), tags=["family"])
-    BookingFactory(reference="B1", ship="Baltic Wind", route="Klaipeda-Kiel", trip="Baltic",
-                   product="Cabin", departure_date=date(2025, 7, 20), tags=[])
-    BookingFactory(reference="B2", ship="Ege Star II", route="Izmir-Athens", trip="Aegean",
-                   product="Cabin", departure_date=date(2025, 8, 1), tags=["vip-plus"])
+    BookingFactory(
+        reference="A1",
+        ship="Ege Star",
+        route="Izmir-Athens",
+        trip="Aegean",
+        product="Cabin",
+        departure_date=date(2025, 7, 10),
+        tags=["VIP", "family"],
+    )
+    BookingFactory(
+        reference="A2",
+        ship="ege star",
+        route="Izmir-Rhodes",
+        trip="Aegean",
+        product="Deck",
+        departure_date=date(2025, 7, 14),
+        tags=["family"],
+    )
+    BookingFactory(
+        reference="B1",
+        ship="Baltic Wind",
+        route="Klaipeda-Kiel",
+        trip="Baltic",
+        product="Cabin",
+        departure_date=date(2025, 7, 20),
+        tags=[],
+    )
+    BookingFactory(
+        reference="B2",
+        ship="Ege Star II",
+        route="Izmir-Athens",
+        trip="Aegean",
+        product="Cabin",
+        departure_date=date(2025, 8, 1),
+        tags=["vip-plus"],
+    )
 
 
 @pytest.mark.usefixtures("fleet")
