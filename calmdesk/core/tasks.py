@@ -1,6 +1,7 @@
 from huey import crontab
 from huey.contrib.djhuey import db_periodic_task, db_task
 
+from .maintenance import sqlite_refresh_statistics
 from .outbox import outbox_deliver, outbox_sweep
 
 
@@ -13,3 +14,9 @@ def deliver_outbox_message(outbox_id: int) -> None:
 @db_periodic_task(crontab(minute="*"))
 def sweep_outbox() -> None:
     outbox_sweep()
+
+
+# Periodic: keep SQLite's planner statistics fresh as the desk grows (no-op on PostgreSQL).
+@db_periodic_task(crontab(minute="17"))
+def refresh_sqlite_statistics() -> None:
+    sqlite_refresh_statistics()

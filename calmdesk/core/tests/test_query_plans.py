@@ -57,3 +57,13 @@ def test_the_outbox_sweep_reads_its_partial_index() -> None:
 def test_literal_in_refuses_anything_but_plain_choice_values() -> None:
     with pytest.raises(ValueError, match="plain choice values"):
         list(Ticket.objects.filter(status__literal_in=["new'); DROP TABLE x; --"]))
+
+
+def test_statistics_refresh_writes_sqlite_stat1() -> None:
+    from calmdesk.core.maintenance import sqlite_refresh_statistics
+
+    assert sqlite_refresh_statistics() is True
+
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT COUNT(*) FROM sqlite_master WHERE name = 'sqlite_stat1'")
+        assert cursor.fetchone() == (1,)

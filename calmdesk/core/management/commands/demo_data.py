@@ -17,6 +17,7 @@ from tqdm import tqdm
 
 from calmdesk.core.demo.accounts import DEMO_PASSWORD
 from calmdesk.core.demo.loader import Step, load_demo
+from calmdesk.core.maintenance import sqlite_refresh_statistics
 from calmdesk.tickets.models import Ticket
 
 
@@ -56,6 +57,7 @@ class Command(BaseCommand):
             )
 
         summary = load_demo(tickets=count, seed=options["seed"], progress=progress)
+        sqlite_refresh_statistics()  # the planner picks the queue indexes from the start
         took = time.monotonic() - started
         languages = ", ".join(f"{k} {v}" for k, v in sorted(summary.by_language.items()))
         statuses = ", ".join(f"{k} {v}" for k, v in sorted(summary.by_status.items()))
