@@ -133,6 +133,7 @@ class Command(BaseCommand):
             "",
             "Calmdesk is running.",
             f"  Request form (customers):  {site_url}/help",
+            f"  Crisis page (customers):   {site_url}/crisis",
             f"  Agent workspace:           {site_url}/agent/",
             f"  Administration:            {site_url}/admin/",
             f"  API documentation:         {site_url}/api/docs",
