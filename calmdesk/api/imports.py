@@ -89,6 +89,7 @@ class ImportQuery(Schema):
     "/bookings",
     response={200: BookingsImportOut, 400: ErrorOut, 401: ErrorOut, 403: ErrorOut, 422: ErrorOut},
     summary="Import affected customers and their bookings",
+    operation_id="importBookings",
 )
 def bookings_import(
     request: HttpRequest,

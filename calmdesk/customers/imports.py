@@ -471,7 +471,9 @@ def validate_mapping(mapping: dict[str, Any], *, headers: list[str] | None = Non
 class Rejected:
     row: int
     reasons: list[dict[str, str]]  # [{"field", "message"}]
-    values: dict[str, str] = field(default_factory=dict)
+    # The row as sent: [[column, value], …] — a list, because PostgreSQL's jsonb does not keep
+    # the key order of an object, and the download must keep the file's column order.
+    values: list[list[str]] = field(default_factory=list)
 
     def as_json(self) -> dict[str, Any]:
         return {"row": self.row, "reasons": self.reasons, "values": self.values}
@@ -755,11 +757,12 @@ def import_records(
         result.total += 1
         cleaned = clean_row(record.row, record.values, mapped=fields, options=options)
         if isinstance(cleaned, Rejected):
-            cleaned.values = record.original or {
+            original = record.original or {
                 k: _cell(v) if not isinstance(v, list) else ", ".join(map(str, v))
                 for k, v in record.values.items()
                 if k in FIELDS
             }
+            cleaned.values = [[k, v] for k, v in original.items()]
             result.add_rejected(cleaned)
             continue
         result.accepted += 1
@@ -908,7 +911,7 @@ def rejected_rows_csv(upload: CustomerImport) -> Iterator[str]:
     """The rejected rows as CSV lines: the file's columns, then row number and reasons."""
     columns: list[str] = []
     for entry in upload.report:
-        for key in entry.get("values") or {}:
+        for key, _value in entry.get("values") or []:
             if key not in columns:
                 columns.append(key)
     buffer = io.StringIO()
@@ -922,7 +925,7 @@ def rejected_rows_csv(upload: CustomerImport) -> Iterator[str]:
 
     yield "\ufeff" + line([*columns, _("Row"), _("Reasons")])
     for entry in upload.report:
-        values = entry.get("values") or {}
+        values = dict(entry.get("values") or [])
         reasons = "; ".join(f"{r['field']}: {r['message']}" for r in entry.get("reasons", []))
         yield line(
             [*(_safe_csv(values.get(c, "")) for c in columns), entry.get("row") or "", reasons]

@@ -291,7 +291,7 @@ class TestRun:
             ),
             (5, [{"field": "email", "message": "An email address or a phone number is needed."}]),
         ]
-        assert upload.report[1]["values"]["E-mail"] == "not-an-email"
+        assert dict(upload.report[1]["values"])["E-mail"] == "not-an-email"
         assert Booking.objects.count() == 1
 
     def test_unknown_language_falls_back_to_the_default_without_rejecting(self) -> None:
@@ -419,3 +419,29 @@ def test_rejected_rows_download_has_the_original_columns_and_reasons() -> None:
 )
 def test_departure_date_formats(text: str, expected: date) -> None:
     assert parse_date(text) == expected
+
+
+def test_import_customers_command_guesses_or_takes_the_columns(tmp_path: Any) -> None:
+    from django.core.management import call_command
+
+    from calmdesk.incidents.models import Incident
+
+    incident = Incident.objects.create(slug="ship-fire")
+    path = tmp_path / "yolcular.csv"
+    path.write_text("PNR;Yolcu;E-posta\nR1;Elif;elif@example.com\nR2;Ali;bad\n", encoding="utf-8")
+    out = io.StringIO()
+    call_command(
+        "import_customers",
+        str(path),
+        "--map",
+        "reference=PNR,name=Yolcu,email=E-posta",
+        "--incident",
+        "ship-fire",
+        stdout=out,
+        verbosity=0,
+    )
+    assert "2 rows, 1 accepted, 1 rejected." in out.getvalue()
+    assert "row 3: email: Enter a valid email address." in out.getvalue()
+    assert CustomerImport.objects.get().incident == incident
+    call_command("import_customers", str(path), stdout=io.StringIO(), verbosity=0)
+    assert Booking.objects.get().customer.name == "Elif"
