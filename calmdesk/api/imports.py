@@ -119,15 +119,21 @@ def bookings_import(
         raise DomainError(
             exc.message, field={"phone_region": "region"}.get(exc.field or "", exc.field)
         ) from exc
-    records = [
-        Record(row=index, values=item.model_dump(exclude_none=True))
-        for index, item in enumerate(payload)
-    ]
-    sent = {f for item in payload for f in item.model_fields_set}
-    result = import_records(records, options=options, fields=[f for f in FIELDS if f in sent])
+    # Each record writes only the fields it sent: a booking field left out of one record keeps
+    # its stored value, whatever the other records of the call carry.
+    groups: dict[frozenset[str], list[Record]] = {}
+    for index, item in enumerate(payload):
+        record = Record(row=index, values=item.model_dump(exclude_none=True))
+        groups.setdefault(frozenset(item.model_fields_set), []).append(record)
+    accepted = 0
+    report: list[dict[str, Any]] = []
+    for sent, records in groups.items():
+        result = import_records(records, options=options, fields=[f for f in FIELDS if f in sent])
+        accepted += result.accepted
+        report.extend(result.report)
     references = {i: (payload[i].reference or "") for i in range(len(payload))}
     rejected = [
         {"index": e["row"], "reference": references[e["row"]], "reasons": e["reasons"]}
-        for e in result.report
+        for e in sorted(report, key=lambda e: e["row"])
     ]
-    return {"received": result.total, "accepted": result.accepted, "rejected": rejected}
+    return {"received": len(payload), "accepted": accepted, "rejected": rejected}

@@ -22,6 +22,7 @@ def test_openapi_document_lists_every_endpoint_with_its_operation_id(client: Cli
         ("/api/v1/tickets/{reference}", "patch"): "updateTicket",
         ("/api/v1/tickets/{reference}/replies", "post"): "replyToTicket",
         ("/api/v1/tickets/{reference}/notes", "post"): "addTicketNote",
+        ("/api/v1/bookings", "post"): "importBookings",
     }
 
 

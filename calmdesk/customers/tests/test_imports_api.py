@@ -91,6 +91,26 @@ def test_sending_the_same_records_again_creates_nothing_new(
     assert Booking.objects.get().ship == "Ege Moon"
 
 
+def test_a_field_one_record_leaves_out_keeps_its_stored_value(
+    client: Client, lead_token: str
+) -> None:
+    post(client, [{"email": "a@example.com", "reference": "R1", "ship": "Ege Star"}], lead_token)
+
+    response = post(
+        client,
+        [
+            {"email": "a@example.com", "reference": "R1", "route": "Izmir-Chios"},
+            {"email": "b@example.com", "reference": "R2", "ship": "Ege Moon"},
+        ],
+        lead_token,
+    )
+
+    assert response.json()["accepted"] == 2
+    first = Booking.objects.get(reference="R1")
+    assert (first.ship, first.route) == ("Ege Star", "Izmir-Chios")
+    assert Booking.objects.get(reference="R2").ship == "Ege Moon"
+
+
 @pytest.mark.parametrize(
     ("body", "key"),
     [
