@@ -18,6 +18,7 @@ import json
 import os
 import re
 import secrets
+import shutil
 import sqlite3
 import statistics
 import subprocess
@@ -69,16 +70,19 @@ class DbConfig:
 
     name: str  # "sqlite" or "pg"
     redis_url: str = ""
+    tag: str = ""  # appended to every database name, e.g. "_q100000" (one database per size)
     names: dict[str, str] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         if self.name == "sqlite":
-            self.names = {k: str(WORK / f"{k}.sqlite3") for k in ("calmdesk", "bare", "helpdesk")}
+            self.names = {
+                k: str(WORK / f"{k}{self.tag}.sqlite3") for k in ("calmdesk", "bare", "helpdesk")
+            }
         elif self.name == "pg":
             self.names = {
-                "calmdesk": "calmdesk_bench",
-                "bare": "calmdesk_bench_bare",
-                "helpdesk": "calmdesk_bench_hd",
+                "calmdesk": f"calmdesk_bench{self.tag}",
+                "bare": f"calmdesk_bench_bare{self.tag}",
+                "helpdesk": f"calmdesk_bench_hd{self.tag}",
             }
         else:
             raise SystemExit(f"unknown --db {self.name!r} (sqlite or pg)")
@@ -98,6 +102,47 @@ class DbConfig:
         pg = ["-h", PG_HOST, "-p", PG_PORT, "-U", PG_USER]
         subprocess.run(["dropdb", *pg, "--if-exists", "--force", name], check=True)
         subprocess.run(["createdb", *pg, name], check=True)
+
+    def exists(self, which: str) -> bool:
+        name = self.names[which]
+        if self.name == "sqlite":
+            return Path(name).exists()
+        out = subprocess.run(
+            [
+                "psql",
+                "-h",
+                PG_HOST,
+                "-p",
+                PG_PORT,
+                "-U",
+                PG_USER,
+                "-d",
+                "postgres",
+                "-tAc",
+                f"SELECT 1 FROM pg_database WHERE datname = '{name}'",
+            ],
+            check=True,
+            capture_output=True,
+            text=True,
+        ).stdout
+        return out.strip() == "1"
+
+    def clone_from(self, which: str, src: DbConfig) -> None:
+        """This setting's ``which`` database becomes a copy of ``src``'s (a file copy on
+        SQLite after a WAL checkpoint, ``createdb --template`` on PostgreSQL)."""
+        name, src_name = self.names[which], src.names[which]
+        if self.name == "sqlite":
+            self.reset(which)
+            con = sqlite3.connect(src_name, timeout=30)
+            con.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+            con.close()
+            shutil.copyfile(src_name, name)
+            return
+        assert name.startswith("calmdesk_bench"), name  # never anything else
+        assert src_name.startswith("calmdesk_bench"), src_name
+        pg = ["-h", PG_HOST, "-p", PG_PORT, "-U", PG_USER]
+        subprocess.run(["dropdb", *pg, "--if-exists", "--force", name], check=True)
+        subprocess.run(["createdb", *pg, "--template", src_name, name], check=True)
 
     def scalar(self, which: str, sql: str) -> int:
         if self.name == "sqlite":
@@ -466,6 +511,23 @@ def save(name: str, data: dict[str, object]) -> Path:
     path.write_text(json.dumps(data, indent=1))
     print("saved", path, flush=True)
     return path
+
+
+def load_average() -> str:
+    return " ".join(Path("/proc/loadavg").read_text().split()[:3])
+
+
+def wait_quiet(*, below: float = 1.0, max_secs: int = 600, poll: int = 30) -> str:
+    """Wait (at most ``max_secs``) until the 1-minute load average is below ``below``;
+    return the load average at the moment the measurement starts (quiet or not)."""
+    if os.environ.get("BENCH_NO_WAIT") == "1":
+        return load_average()
+    waited = 0
+    while float(load_average().split()[0]) >= below and waited < max_secs:
+        print(f"  load {load_average()}: waiting for < {below} ({waited}s so far)", flush=True)
+        time.sleep(poll)
+        waited += poll
+    return load_average()
 
 
 def machine() -> dict[str, str]:

@@ -154,6 +154,31 @@ def targets() -> None:
     print()
 
 
+def load_averages() -> None:
+    """The load average (1, 5, 15 min) at the start of every measurement."""
+    print("### Load average at the start of each measurement\n")
+    for db in ("sqlite", "pg"):
+        r = load(f"intake_{db}.json").get("results", {})
+        cells = [
+            f"{key} {v['load_avg_start']}"
+            for key, v in r.items()
+            if isinstance(v, dict) and "load_avg_start" in v
+        ]
+        if cells:
+            print(f"- intake {db}: " + "; ".join(cells))
+        q = load(f"queue_{db}.json")
+        cells = [
+            f"{who} {size} {name} {v['load_avg_start']}"
+            for who in ("calmdesk", "helpdesk")
+            for size, entry in q.get(who, {}).items()
+            for name, v in entry.items()
+            if isinstance(v, dict) and "load_avg_start" in v
+        ]
+        if cells:
+            print(f"- queue {db}: " + "; ".join(cells))
+    print()
+
+
 def settings() -> None:
     for name in ("intake_sqlite.json", "intake_pg.json"):
         d = load(name)
@@ -172,4 +197,5 @@ if __name__ == "__main__":
     intake_table()
     queue_table()
     targets()
+    load_averages()
     settings()

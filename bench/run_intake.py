@@ -11,6 +11,8 @@ In one run, on the same database setting and the same server (gunicorn, 2 sync w
   4. django-helpdesk 2.6.1 (the anchors' ``hdproj``): its public form and its DRF API
 Each server runs alone, on a database of its own created fresh for the run. The figure is the
 number of rows really created per second (counted in the database), median of ``--runs``.
+Each measurement starts once the 1-minute load average is below 1.0 (waiting at most 10
+minutes; ``BENCH_NO_WAIT=1`` skips the wait); the load average at its start is recorded.
 Results: $CDBENCH_DIR/results/intake_<db>.json (default /tmp/cdbench).
 """
 
@@ -64,9 +66,14 @@ results: dict[str, object] = res["results"]  # type: ignore[assignment]
 
 
 def measure(label: str, which: str, fn) -> dict[str, object]:
+    load_start = h.wait_quiet()  # the 1-minute load average below 1.0 (at most 10 min)
+    print(f"  {label}: load average at start {load_start}", flush=True)
     fn_warm = fn(conns=2, secs=2)
     fn_warm()  # both workers import and compile everything first
-    return h.repeat(a.runs, fn(conns=a.conns, secs=a.secs), label, created=lambda: cfg.count(which))
+    r = h.repeat(a.runs, fn(conns=a.conns, secs=a.secs), label, created=lambda: cfg.count(which))
+    r["load_avg_start"] = load_start
+    r["load_avg_after"] = h.load_average()
+    return r
 
 
 # ---------------------------------------------------------------------------------------------
@@ -187,6 +194,7 @@ def api_body() -> str:
 if "calmdesk" in only:
     print(f"== calmdesk / {a.db} (redis: {redis or 'none'})", flush=True)
     h.prepare_calmdesk(cfg)
+    cfg.analyze("calmdesk")  # planner statistics, as the worker's hourly refresh would have
     srv = h.start_server(cfg, "calmdesk")
     try:
         url = h.base_url("calmdesk")

@@ -1,0 +1,162 @@
+"""Where one API intake spends its time: statements, CPU per request, and a cProfile summary.
+
+usage: .venv/bin/python bench/profile_intake.py [--requests 300] [--top 30]
+
+Runs in-process with Django's test client (no server, no wrk) against a bench database of its
+own, built fresh: ``$CDBENCH_DIR/calmdesk_profile.sqlite3`` (migrations, the seed's base data,
+then ANALYZE), with the same bench-only environment as ``run_intake.py`` (``DEBUG=0``, Huey
+queued but no worker, intake rate limits out of the way). Every request posts the same body as
+the API benchmark (unique e-mail and ``Idempotency-Key`` each time, departure 5 days ahead so
+the urgent rule fires). Prints:
+
+* SQL statements per request (``CaptureQueriesContext``), with the statements of one request;
+* CPU time per request without the profiler (``time.process_time``), median of 3 batches;
+* cProfile over ``--requests`` requests: the functions by cumulative time, Calmdesk's and
+  Django's, the share of the request's CPU each one takes.
+"""
+
+from __future__ import annotations
+
+import argparse
+import cProfile
+import io
+import json
+import os
+import pstats
+import statistics
+import subprocess
+import sys
+import time
+import uuid
+from datetime import date, timedelta
+from pathlib import Path
+
+BENCH = Path(__file__).resolve().parent
+REPO = BENCH.parent
+sys.path.insert(0, str(BENCH))
+
+import harness as h  # noqa: E402
+
+ap = argparse.ArgumentParser()
+ap.add_argument("--requests", type=int, default=300)
+ap.add_argument("--top", type=int, default=30)
+ap.add_argument("--keep", action="store_true", help="reuse the profile database if it exists")
+a = ap.parse_args()
+
+cfg = h.DbConfig("sqlite", tag="_profile")
+env = cfg.calmdesk_env()
+if not (a.keep and cfg.exists("calmdesk")):
+    h.prepare_calmdesk(cfg)
+    cfg.analyze("calmdesk")
+else:
+    subprocess.run([h.CD_PY, "manage.py", "migrate", "-v0"], cwd=REPO, env=env, check=True)
+os.environ.update(env)
+os.environ["DJANGO_SETTINGS_MODULE"] = "config.settings"
+sys.path.insert(0, str(REPO))
+
+import django  # noqa: E402
+
+django.setup()
+
+from django.db import connection  # noqa: E402
+from django.test import Client  # noqa: E402
+from django.test.utils import CaptureQueriesContext  # noqa: E402
+
+DEPARTURE = (date.today() + timedelta(days=5)).isoformat()
+MESSAGE = (
+    f"My flight TK1234 on {DEPARTURE} was cancelled and I need to know whether I get a refund "
+    "or can rebook for the same week. Reference {u}."
+)
+client = Client(REMOTE_ADDR="127.0.0.1")
+form = client.get("/api/v1/form").json()
+top: dict[str, object] = {"name": "Bench Customer", "language": "en"}
+fields: dict[str, str] = {}
+for fld in form["fields"]:
+    if fld["key"] == "request_type":
+        top["request_type"] = fld["choices"][0]["value"]
+    elif fld["location"] == "fields":
+        value = {"departure_date": DEPARTURE, "booking_reference": "XK7P2Q"}.get(fld["key"], "")
+        if fld["type"] == "choice" and fld["choices"]:
+            value = fld["choices"][0]["value"]
+        if value or fld["required"]:
+            fields[fld["key"]] = value
+top["fields"] = fields
+
+
+def post() -> int:
+    u = uuid.uuid4().hex
+    body = dict(top, email=f"api-{u}@example.com", message=MESSAGE.format(u=u))
+    resp = client.post(
+        "/api/v1/requests",
+        data=json.dumps(body),
+        content_type="application/json",
+        headers={"Idempotency-Key": u},
+    )
+    if resp.status_code != 201:
+        raise SystemExit(f"intake answered {resp.status_code}: {resp.content[:500]!r}")
+    return resp.status_code
+
+
+for _ in range(30):  # warm: imports, caches, compiled templates
+    post()
+
+with CaptureQueriesContext(connection) as ctx:
+    post()
+print(f"SQL statements in one API intake: {len(ctx.captured_queries)}")
+for q in ctx.captured_queries:
+    print("   ", q["sql"][:150])
+
+batches = []
+for _ in range(3):
+    t0 = time.process_time()
+    for _ in range(100):
+        post()
+    batches.append((time.process_time() - t0) * 1000 / 100)
+print(
+    f"CPU per API intake, no profiler: {statistics.median(batches):.2f} ms "
+    f"(batches of 100: {', '.join(f'{b:.2f}' for b in batches)})"
+)
+
+prof = cProfile.Profile(time.process_time)
+prof.enable()
+for _ in range(a.requests):
+    post()
+prof.disable()
+out = io.StringIO()
+stats = pstats.Stats(prof, stream=out)
+total = stats.total_tt  # type: ignore[attr-defined]
+print(f"cProfile: {a.requests} requests, {1000 * total / a.requests:.2f} ms CPU each (profiled)")
+rows = []
+for (filename, line, name), (_cc, _nc, _tt, ct, _callers) in stats.stats.items():  # type: ignore[attr-defined]
+    if "/calmdesk/" in filename or "/django/" in filename or "/ninja/" in filename:
+        short = filename.split("/site-packages/")[-1].replace(str(REPO) + "/", "")
+        rows.append((ct, f"{short}:{line} {name}"))
+rows.sort(reverse=True)
+for ct, label in rows[: a.top]:
+    print(f"  {100 * ct / total:5.1f} %  {1000 * ct / a.requests:6.2f} ms  {label}")
+
+AREAS = (
+    ("SQLite itself (execute/commit in C)", ("sqlite3.", "_sqlite3")),
+    ("Django ORM (query building, compiling, model save)", ("django/db/",)),
+    ("Django request/response, middleware, test client", ("django/",)),
+    ("Ninja + pydantic (parsing, validation, output)", ("ninja/", "pydantic")),
+    ("Calmdesk code itself", ("/calmdesk/",)),
+)
+by_area: dict[str, float] = {}
+for (filename, _line, name), (_cc, _nc, tt, _ct, _callers) in stats.stats.items():  # type: ignore[attr-defined]
+    where = f"{filename} {name}"
+    area = next((label for label, keys in AREAS if any(k in where for k in keys)), "other")
+    by_area[area] = by_area.get(area, 0.0) + tt
+print("Self time by area (profiled):")
+for area, tt in sorted(by_area.items(), key=lambda kv: -kv[1]):
+    print(f"  {100 * tt / total:5.1f} %  {area}")
+print("Top functions by self time (profiled):")
+selfs = sorted(
+    (
+        (tt, f"{fn.split('/site-packages/')[-1].split('/lib/python3.11/')[-1]}:{ln} {nm}")
+        for (fn, ln, nm), (_cc, _nc, tt, _ct, _c) in stats.stats.items()
+    ),  # type: ignore[attr-defined]
+    reverse=True,
+)
+for tt, label in selfs[:25]:
+    print(f"  {100 * tt / total:5.1f} %  {label}")
