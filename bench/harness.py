@@ -517,11 +517,18 @@ def load_average() -> str:
     return " ".join(Path("/proc/loadavg").read_text().split()[:3])
 
 
+_waited_once = False
+
+
 def wait_quiet(*, below: float = 1.0, max_secs: int = 600, poll: int = 30) -> str:
-    """Wait (at most ``max_secs``) until the 1-minute load average is below ``below``;
-    return the load average at the moment the measurement starts (quiet or not)."""
-    if os.environ.get("BENCH_NO_WAIT") == "1":
+    """Before the first measurement of a script: wait (at most ``max_secs``) until the 1-minute
+    load average is below ``below``. Later calls do not wait (the previous measurement's own
+    load takes a minute to decay from the average) but, like the first, return the load
+    average at the moment the measurement starts, which goes into the results."""
+    global _waited_once
+    if _waited_once or os.environ.get("BENCH_NO_WAIT") == "1":
         return load_average()
+    _waited_once = True
     waited = 0
     while float(load_average().split()[0]) >= below and waited < max_secs:
         print(f"  load {load_average()}: waiting for < {below} ({waited}s so far)", flush=True)

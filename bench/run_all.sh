@@ -5,8 +5,8 @@
 # Needs: wrk, PostgreSQL on 127.0.0.1:5432 (user postgres, trust), Redis on 127.0.0.1:6379,
 # the anchors' venv in /tmp/anchors/venv (bench/setup.sh). Scratch: $CDBENCH_DIR (/tmp/cdbench).
 # Order: the queue databases are built first (loading is not sensitive to noise), then every
-# measurement waits for a quiet machine (1-minute load average < 1.0, at most 10 minutes;
-# BENCH_NO_WAIT=1 skips the wait) and records the load average at its start.
+# timing script waits for a quiet machine (1-minute load average < 1.0, at most 10 minutes;
+# BENCH_NO_WAIT=1 skips the wait) before its first measurement; each records the load average.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 RUNS=${RUNS:-3}; SECS=${SECS:-10}

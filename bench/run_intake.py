@@ -11,8 +11,8 @@ In one run, on the same database setting and the same server (gunicorn, 2 sync w
   4. django-helpdesk 2.6.1 (the anchors' ``hdproj``): its public form and its DRF API
 Each server runs alone, on a database of its own created fresh for the run. The figure is the
 number of rows really created per second (counted in the database), median of ``--runs``.
-Each measurement starts once the 1-minute load average is below 1.0 (waiting at most 10
-minutes; ``BENCH_NO_WAIT=1`` skips the wait); the load average at its start is recorded.
+The first measurement starts once the 1-minute load average is below 1.0 (waiting at most 10
+minutes; ``BENCH_NO_WAIT=1`` skips the wait); the load average at the start of each is recorded.
 Results: $CDBENCH_DIR/results/intake_<db>.json (default /tmp/cdbench).
 """
 

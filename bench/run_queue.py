@@ -15,9 +15,9 @@ One database per size (``calmdesk_q<size>.sqlite3`` / ``calmdesk_bench_q<size>``
 ``helpdesk_q<size>.sqlite3`` / ``calmdesk_bench_hd_q<size>``), so loading and timing can be
 separated: ``--phase load`` builds them (each size a copy of the one below it, topped up with
 ``bench/seed_tickets.py topup`` / the anchors' ``hd_data.py topup``, then ANALYZE on SQLite or
-VACUUM ANALYZE on PostgreSQL); ``--phase measure`` times them, each page only once the 1-minute
-load average is below 1.0 (waiting at most 10 minutes; ``BENCH_NO_WAIT=1`` skips the wait) and
-records the load average at its start. ``--phase all`` (the default) does both.
+VACUUM ANALYZE on PostgreSQL); ``--phase measure`` times them, the first page only once the
+1-minute load average is below 1.0 (waiting at most 10 minutes; ``BENCH_NO_WAIT=1`` skips the
+wait), and records the load average at the start of each. ``--phase all`` (the default) does both.
 Results: $CDBENCH_DIR/results/queue_<db>.json (loading times: queue_<db>_load.json).
 """
 
