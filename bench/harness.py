@@ -521,14 +521,15 @@ _waited_once = False
 
 
 def wait_quiet(*, below: float = 1.0, max_secs: int = 600, poll: int = 30) -> str:
-    """Before the first measurement of a script: wait (at most ``max_secs``) until the 1-minute
-    load average is below ``below``. Later calls do not wait (the previous measurement's own
-    load takes a minute to decay from the average) but, like the first, return the load
-    average at the moment the measurement starts, which goes into the results."""
+    """Before the first measurement of a script: wait (at most ``max_secs``, or
+    ``BENCH_WAIT_MAX``) until the 1-minute load average is below ``below``. Later calls do not
+    wait (the previous measurement's own load takes a minute to decay from the average) but,
+    like the first, return the load average at the moment the measurement starts."""
     global _waited_once
     if _waited_once or os.environ.get("BENCH_NO_WAIT") == "1":
         return load_average()
     _waited_once = True
+    max_secs = int(os.environ.get("BENCH_WAIT_MAX", max_secs))
     waited = 0
     while float(load_average().split()[0]) >= below and waited < max_secs:
         print(f"  load {load_average()}: waiting for < {below} ({waited}s so far)", flush=True)
