@@ -1,16 +1,18 @@
 """Where one API intake spends its time: statements, CPU per request, and a cProfile summary.
 
-usage: .venv/bin/python bench/profile_intake.py [--requests 300] [--top 30]
+usage: .venv/bin/python bench/profile_intake.py [--db sqlite|pg] [--requests 300] [--top 30]
 
 Runs in-process with Django's test client (no server, no wrk) against a bench database of its
-own, built fresh: ``$CDBENCH_DIR/calmdesk_profile.sqlite3`` (migrations, the seed's base data,
-then ANALYZE), with the same bench-only environment as ``run_intake.py`` (``DEBUG=0``, Huey
+own, built fresh: ``$CDBENCH_DIR/calmdesk_profile.sqlite3`` or PostgreSQL
+``calmdesk_bench_profile`` with Redis db 15 (migrations, the seed's base data, then ANALYZE /
+VACUUM ANALYZE), with the same bench-only environment as ``run_intake.py`` (``DEBUG=0``, Huey
 queued but no worker, intake rate limits out of the way). Every request posts the same body as
 the API benchmark (unique e-mail and ``Idempotency-Key`` each time, departure 5 days ahead so
 the urgent rule fires). Prints:
 
 * SQL statements per request (``CaptureQueriesContext``), with the statements of one request;
-* CPU time per request without the profiler (``time.process_time``), median of 3 batches;
+* CPU time (``time.process_time``) and wall time per request without the profiler, median of
+  3 batches, and the Redis commands per request (``INFO`` before and after; pg only);
 * cProfile over ``--requests`` requests: the functions by cumulative time, Calmdesk's and
   Django's, the share of the request's CPU each one takes.
 """
@@ -38,12 +40,15 @@ sys.path.insert(0, str(BENCH))
 import harness as h  # noqa: E402
 
 ap = argparse.ArgumentParser()
+ap.add_argument("--db", default="sqlite", choices=["sqlite", "pg"])
 ap.add_argument("--requests", type=int, default=300)
 ap.add_argument("--top", type=int, default=30)
 ap.add_argument("--keep", action="store_true", help="reuse the profile database if it exists")
 a = ap.parse_args()
 
-cfg = h.DbConfig("sqlite", tag="_profile")
+cfg = h.DbConfig(
+    a.db, tag="_profile", redis_url="redis://127.0.0.1:6379/15" if a.db == "pg" else ""
+)
 env = cfg.calmdesk_env()
 if not (a.keep and cfg.exists("calmdesk")):
     h.prepare_calmdesk(cfg)
@@ -106,15 +111,29 @@ print(f"SQL statements in one API intake: {len(ctx.captured_queries)}")
 for q in ctx.captured_queries:
     print("   ", q["sql"][:150])
 
-batches = []
+
+def redis_commands() -> int:
+    if not cfg.redis_url:
+        return 0
+    import redis as redis_lib
+
+    return int(redis_lib.Redis.from_url(cfg.redis_url).info("stats")["total_commands_processed"])
+
+
+batches, walls = [], []
+commands_before = redis_commands()
 for _ in range(3):
-    t0 = time.process_time()
+    t0, w0 = time.process_time(), time.perf_counter()
     for _ in range(100):
         post()
     batches.append((time.process_time() - t0) * 1000 / 100)
+    walls.append((time.perf_counter() - w0) * 1000 / 100)
+redis_per_request = (redis_commands() - commands_before - 1) / 300
 print(
     f"CPU per API intake, no profiler: {statistics.median(batches):.2f} ms "
-    f"(batches of 100: {', '.join(f'{b:.2f}' for b in batches)})"
+    f"(batches of 100: {', '.join(f'{b:.2f}' for b in batches)}); wall "
+    f"{statistics.median(walls):.2f} ms"
+    + (f"; Redis commands per request: {redis_per_request:.1f}" if cfg.redis_url else "")
 )
 
 prof = cProfile.Profile(time.process_time)
@@ -160,3 +179,11 @@ selfs = sorted(
 )
 for tt, label in selfs[:25]:
     print(f"  {100 * tt / total:5.1f} %  {label}")
+
+if cfg.redis_url:  # drop what the profile queued in Redis (only the bench's own keys)
+    import redis as redis_lib
+
+    r = redis_lib.Redis.from_url(cfg.redis_url)
+    for pattern in ("huey.*calmdeskbench*", "*calmdesk-bench*", "cdbench*"):
+        for key in r.scan_iter(pattern):
+            r.delete(key)
