@@ -491,7 +491,10 @@ def broadcast_start(*, broadcast: Broadcast, actor: Any, now: datetime | None = 
     total = _materialise(broadcast, now)
     with transaction.atomic():
         broadcast = (
-            Broadcast.objects.select_for_update().select_related("incident").get(pk=broadcast.pk)
+            # Lock the broadcast row only: PostgreSQL cannot lock the nullable side of a join.
+            Broadcast.objects.select_for_update(of=("self",))
+            .select_related("incident")
+            .get(pk=broadcast.pk)
         )
         if broadcast.status != BroadcastStatus.DRAFT:
             return broadcast
@@ -549,7 +552,7 @@ def _queue_batch(broadcast_id: int, limit: int, now: datetime) -> tuple[int, boo
     """Queue up to ``limit`` pending recipients in one transaction. Returns (queued, more)."""
     with transaction.atomic():
         broadcast = (
-            Broadcast.objects.select_for_update()
+            Broadcast.objects.select_for_update(of=("self",))
             .select_related("incident__team")
             .filter(pk=broadcast_id)
             .first()
