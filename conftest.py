@@ -29,6 +29,21 @@ def _default_language() -> Iterator[None]:
     translation.deactivate()
 
 
+@pytest.fixture
+def in_process_cache(settings: Any) -> None:
+    """For tests that travel in time past a cache TTL: the in-process cache follows the
+    travelled clock, a real Redis server's expiry cannot."""
+    import uuid
+
+    # Its own location: LocMem caches with one location share one store across tests.
+    settings.CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+            "LOCATION": f"test-{uuid.uuid4().hex}",
+        }
+    }
+
+
 @pytest.fixture(autouse=True)
 def _clear_cache() -> Iterator[None]:
     from django.core.cache import cache

@@ -327,7 +327,9 @@ def test_an_update_shows_at_once_with_a_new_etag(
     assert "Buses to the airport" in client.get("/crisis/ship-fire/feed.atom").content.decode()
 
 
-def test_waits_are_read_again_after_30_seconds(client: Client, fire: Incident, clock: Any) -> None:
+def test_waits_are_read_again_after_30_seconds(
+    client: Client, fire: Incident, clock: Any, in_process_cache: None
+) -> None:
     before = client.get("/crisis/ship-fire")
     refund = RequestType.objects.get(key="refund")
     for i in range(12):

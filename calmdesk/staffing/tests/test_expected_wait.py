@@ -137,10 +137,8 @@ def test_the_default_rate_grows_with_the_number_of_agents(
 
 
 def test_the_estimate_is_cheap_and_throughput_is_cached_for_a_minute(
-    refund: RequestType, padding: Any, django_assert_num_queries: Any, settings: Any
+    refund: RequestType, padding: Any, django_assert_num_queries: Any, in_process_cache: None
 ) -> None:
-    # The in-process cache follows the travelled clock; a Redis server's TTL cannot.
-    settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
     with django_assert_num_queries(3):
         expected_wait(team=refund.team, now=MONDAY_NOON)
     with django_assert_num_queries(1):

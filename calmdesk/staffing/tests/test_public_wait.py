@@ -74,7 +74,9 @@ def test_public_wait_counts_the_queue_ahead_of_a_new_request() -> None:
     assert (estimate.ahead, estimate.minutes) == (5, 240)
 
 
-def test_public_wait_is_remembered_for_30_seconds_per_request_type() -> None:
+def test_public_wait_is_remembered_for_30_seconds_per_request_type(
+    in_process_cache: None,
+) -> None:
     refund = RequestTypeFactory.create(key="refund", team=TeamFactory.create())
     other = RequestTypeFactory.create(key="other", team=TeamFactory.create())
     with time_machine.travel(MONDAY_NOON, tick=False) as traveller:
@@ -91,6 +93,7 @@ def test_public_wait_is_remembered_for_30_seconds_per_request_type() -> None:
 
         traveller.shift(timedelta(seconds=31))
         later = MONDAY_NOON + timedelta(seconds=31)
+        # The five tickets written meanwhile count once the remembered figure expires.
         assert public_wait(request_type=refund, now=later).ahead == 5
 
 
