@@ -11,7 +11,7 @@ from django.http import HttpRequest, HttpResponse
 from django.http.response import HttpResponseBase
 from django.shortcuts import render
 
-from .permissions import is_agent
+from .permissions import is_agent, sees_all_teams
 
 
 def forbidden(request: HttpRequest) -> HttpResponse:
@@ -25,6 +25,21 @@ def agent_required(view: Callable[..., HttpResponseBase]) -> Callable[..., HttpR
         if not request.user.is_authenticated:
             return redirect_to_login(request.get_full_path())
         if not is_agent(request.user):
+            return forbidden(request)
+        return view(request, *args, **kwargs)
+
+    return wrapper
+
+
+def lead_required(view: Callable[..., HttpResponseBase]) -> Callable[..., HttpResponseBase]:
+    """Signed in (else the login page) and a team lead or administrator (else 403): the crisis
+    tools — incidents, broadcasts, imports."""
+
+    @wraps(view)
+    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
+        if not request.user.is_authenticated:
+            return redirect_to_login(request.get_full_path())
+        if not sees_all_teams(request.user):
             return forbidden(request)
         return view(request, *args, **kwargs)
 

@@ -7,19 +7,15 @@ and the page polls its progress.
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from functools import wraps
 from typing import Any
 
 from django.db import transaction
 from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
-from django.http.response import HttpResponseBase
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from calmdesk.accounts.decorators import agent_required, forbidden
-from calmdesk.accounts.permissions import sees_all_teams
+from calmdesk.accounts.decorators import lead_required
 from calmdesk.core.errors import DomainError
 from calmdesk.tickets.selectors import open_alert_count
 
@@ -32,17 +28,6 @@ from .tasks import run_customer_import
 # the worker, with a progress figure on the page.
 INLINE_MAX_BYTES = 256 * 1024
 RECENT = 20
-
-
-def lead_required(view: Callable[..., HttpResponseBase]) -> Callable[..., HttpResponseBase]:
-    @agent_required
-    @wraps(view)
-    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
-        if not sees_all_teams(request.user):
-            return forbidden(request)
-        return view(request, *args, **kwargs)
-
-    return wrapper
 
 
 def _chrome(request: HttpRequest) -> dict[str, Any]:

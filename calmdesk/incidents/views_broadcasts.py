@@ -6,16 +6,12 @@ selector of ``broadcasts`` and render. Sending progress is polled by HTMX every 
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from functools import wraps
 from typing import Any
 
 from django.conf import settings
 from django.contrib import messages
-from django.contrib.auth.views import redirect_to_login
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
-from django.http.response import HttpResponseBase
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
 from django.utils import translation
@@ -24,8 +20,7 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from calmdesk.accounts.decorators import forbidden
-from calmdesk.accounts.permissions import sees_all_teams
+from calmdesk.accounts.decorators import lead_required
 from calmdesk.core.errors import DomainError
 from calmdesk.tickets.selectors import open_alert_count
 
@@ -43,20 +38,6 @@ from .models import Broadcast, BroadcastStatus, Incident
 RECIPIENTS_PAGE = 50
 LIST_PAGE = 50
 SUPPORTED = [code for code, _name in settings.LANGUAGES]
-
-
-def lead_required(view: Callable[..., HttpResponseBase]) -> Callable[..., HttpResponseBase]:
-    """Signed in (else the login page) and a lead or administrator (else 403)."""
-
-    @wraps(view)
-    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
-        if not request.user.is_authenticated:
-            return redirect_to_login(request.get_full_path())
-        if not sees_all_teams(request.user):
-            return forbidden(request)
-        return view(request, *args, **kwargs)
-
-    return wrapper
 
 
 def _chrome(request: HttpRequest) -> dict[str, Any]:

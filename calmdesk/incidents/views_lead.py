@@ -7,22 +7,17 @@ an HTMX request that swaps the updates region.
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from functools import wraps
 from typing import Any
 
 from django.contrib import messages
-from django.contrib.auth.views import redirect_to_login
 from django.http import Http404, HttpRequest, HttpResponse
-from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from calmdesk.accounts.decorators import forbidden
-from calmdesk.accounts.permissions import sees_all_teams
+from calmdesk.accounts.decorators import lead_required
 from calmdesk.core.errors import DomainError
 from calmdesk.tickets.selectors import open_alert_count
 
@@ -30,20 +25,6 @@ from . import services
 from .forms import IncidentForm, StatusForm, UpdateForm
 from .models import Incident, IncidentEvent, IncidentEventType, IncidentStatus
 from .selectors_lead import event_lookups, incident_by_slug, incident_list, incident_page
-
-
-def lead_required(view: Callable[..., HttpResponseBase]) -> Callable[..., HttpResponseBase]:
-    """Signed in (else the login page) and a lead or administrator (else 403)."""
-
-    @wraps(view)
-    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
-        if not request.user.is_authenticated:
-            return redirect_to_login(request.get_full_path())
-        if not sees_all_teams(request.user):
-            return forbidden(request)
-        return view(request, *args, **kwargs)
-
-    return wrapper
 
 
 def _chrome(request: HttpRequest) -> dict[str, Any]:
