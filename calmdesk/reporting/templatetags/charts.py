@@ -161,43 +161,18 @@ def request_types_chart(request_types: Sequence[RequestTypeCount]) -> SafeString
 @register.simple_tag
 def broadcast_progress_bar(progress: BroadcastProgress) -> SafeString:
     labels = dict(RecipientStatus.choices)
+    # (part, the recipient status that names it, the progress attribute, colour)
+    shown = (
+        ("sent", RecipientStatus.SENT, progress.sent, PROGRESS_COLOURS["sent"]),
+        ("bounced", RecipientStatus.BOUNCED, progress.bounced, PROGRESS_COLOURS["bounced"]),
+        ("failed", RecipientStatus.FAILED, progress.failed, PROGRESS_COLOURS["failed"]),
+        ("skipped", RecipientStatus.SKIPPED, progress.skipped, PROGRESS_COLOURS["skipped"]),
+        ("queued", RecipientStatus.QUEUED, progress.queued, PROGRESS_COLOURS["queued"]),
+        ("waiting", RecipientStatus.PENDING, progress.waiting, "#eef1f6"),
+    )
     parts = [
-        charts.ProgressPart(
-            key="sent",
-            label=str(labels[RecipientStatus.SENT]),
-            value=progress.sent,
-            colour=PROGRESS_COLOURS["sent"],
-        ),
-        charts.ProgressPart(
-            key="bounced",
-            label=str(labels[RecipientStatus.BOUNCED]),
-            value=progress.bounced,
-            colour=PROGRESS_COLOURS["bounced"],
-        ),
-        charts.ProgressPart(
-            key="failed",
-            label=str(labels[RecipientStatus.FAILED]),
-            value=progress.failed,
-            colour=PROGRESS_COLOURS["failed"],
-        ),
-        charts.ProgressPart(
-            key="skipped",
-            label=str(labels[RecipientStatus.SKIPPED]),
-            value=progress.skipped,
-            colour=PROGRESS_COLOURS["skipped"],
-        ),
-        charts.ProgressPart(
-            key="queued",
-            label=str(labels[RecipientStatus.QUEUED]),
-            value=progress.queued,
-            colour=PROGRESS_COLOURS["queued"],
-        ),
-        charts.ProgressPart(
-            key="waiting",
-            label=str(labels[RecipientStatus.PENDING]),
-            value=progress.waiting,
-            colour="#eef1f6",
-        ),
+        charts.ProgressPart(key=key, label=str(labels[status]), value=value, colour=colour)
+        for key, status, value, colour in shown
     ]
     summary = _("%(done)s of %(total)s recipients done (%(percent)s%%).") % {
         "done": localnumber(progress.done),
