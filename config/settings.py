@@ -65,6 +65,7 @@ INSTALLED_APPS = [
     "calmdesk.staffing",
     "calmdesk.replies",
     "calmdesk.inbox",
+    "calmdesk.conversations",
     "calmdesk.incidents",
     "calmdesk.reporting",
     "calmdesk.realtime",

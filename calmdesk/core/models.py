@@ -17,6 +17,8 @@ class TimeStamped(models.Model):
 class OutboxChannel(models.TextChoices):
     EMAIL = "email", _("Email")
     SMS = "sms", _("SMS")
+    WHATSAPP = "whatsapp", _("WhatsApp")
+    TELEGRAM = "telegram", _("Telegram")
     WEBHOOK = "webhook", _("Webhook")
 
 
@@ -25,6 +27,7 @@ class OutboxStatus(models.TextChoices):
     SENDING = "sending", _("Sending")
     SENT = "sent", _("Sent")
     FAILED = "failed", _("Failed")
+    BOUNCED = "bounced", _("Bounced")
     SUPPRESSED = "suppressed", _("Suppressed")
 
 
@@ -66,6 +69,9 @@ class OutboxMessage(models.Model):
     status = models.CharField(
         _("status"), max_length=16, choices=OutboxStatus.choices, default=OutboxStatus.PENDING
     )
+    # What the transport called it: our Message-ID for email (bounces find the row by it), the
+    # provider's message id for SMS and messaging (delivery-status callbacks find it by that).
+    provider_id = models.CharField(_("provider id"), max_length=255, blank=True, default="")
     attempts = models.PositiveSmallIntegerField(_("attempts"), default=0)
     next_attempt_at = models.DateTimeField(_("next attempt"), null=True, blank=True)
     last_error = models.TextField(_("last error"), blank=True)
@@ -84,6 +90,11 @@ class OutboxMessage(models.Model):
             ),
             # Autoresponder limit per address per hour.
             models.Index(fields=["to", "kind", "created_at"], name="outbox_to_kind_idx"),
+            models.Index(
+                fields=["provider_id"],
+                name="outbox_provider_id_idx",
+                condition=~models.Q(provider_id=""),
+            ),
         ]
 
     def __str__(self) -> str:

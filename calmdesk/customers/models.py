@@ -154,3 +154,34 @@ class CustomerImport(models.Model):
 
     def __str__(self) -> str:
         return self.filename
+
+
+class CustomerMerge(models.Model):
+    """An agent merged ``source`` into ``target``; ``moved`` lists what moved, so the merge can
+    be undone exactly (``undone_at``) and the history of both stays readable."""
+
+    source = models.ForeignKey(
+        Customer, on_delete=models.CASCADE, related_name="merges_out", verbose_name=_("merged")
+    )
+    target = models.ForeignKey(
+        Customer, on_delete=models.CASCADE, related_name="merges_in", verbose_name=_("kept")
+    )
+    # {"identities": [ids], "tickets": [ids], "bookings": [ids], "contacts": [ids]}
+    moved = models.JSONField(default=dict, blank=True)
+    reason = models.CharField(_("reason"), max_length=300, blank=True)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    at = models.DateTimeField(_("merged at"), default=timezone.now)
+    undone_at = models.DateTimeField(_("undone at"), null=True, blank=True)
+    undone_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["-at"]
+        verbose_name = _("customer merge")
+        verbose_name_plural = _("customer merges")
+
+    def __str__(self) -> str:
+        return f"{self.source_id} → {self.target_id}"

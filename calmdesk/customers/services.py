@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -43,40 +44,58 @@ def normalize_phone(value: str, *, region: str | None = None) -> str:
 
 @dataclass
 class ContactMatch:
-    """What we already know of a contact's email and phone (``customer_find``)."""
+    """What we already know of a contact's identities (``customer_match``)."""
 
-    email: str
-    phone: str
+    wanted: list[tuple[str, str]]  # (kind, normalised value), the channel's own identity first
     customer: Customer | None = None
-    known: set[tuple[str, str]] = field(default_factory=set)  # (kind, value) already stored
+    known: dict[tuple[str, str], Identity] = field(default_factory=dict)
+    # The identity the customer was recognised by; ``by_primary``: it is the one the contact
+    # came by (``wanted[0]``), not a secondary one the customer typed (a form's phone).
+    matched_by: tuple[str, str] | None = None
+
+    @property
+    def by_primary(self) -> bool:
+        return self.matched_by is not None and self.matched_by == self.wanted[0]
+
+    @property
+    def email(self) -> str:
+        return next((v for k, v in self.wanted if k == IdentityKind.EMAIL), "")
+
+    @property
+    def phone(self) -> str:
+        return next((v for k, v in self.wanted if k == IdentityKind.PHONE), "")
 
     def missing_identities(self) -> list[tuple[str, str]]:
-        wanted = [(IdentityKind.EMAIL.value, self.email), (IdentityKind.PHONE.value, self.phone)]
-        return [
-            (kind, value) for kind, value in wanted if value and (kind, value) not in self.known
-        ]
+        return [pair for pair in self.wanted if pair not in self.known]
+
+
+def customer_match(identities: Sequence[tuple[str, str]]) -> ContactMatch:
+    """The customer behind these identities (the first one known, in the order given), in one
+    query; a customer merged into another resolves to the one it was merged into."""
+    wanted = list(dict.fromkeys((str(k), v) for k, v in identities if v))
+    match = ContactMatch(wanted=wanted)
+    if not wanted:
+        return match
+    condition = Q(pk__in=[])
+    for kind, value in wanted:
+        condition |= Q(kind=kind, value=value)
+    found = Identity.objects.filter(condition).select_related("customer")
+    match.known = {(identity.kind, identity.value): identity for identity in found}
+    owner = next((match.known[pair] for pair in wanted if pair in match.known), None)
+    if owner is not None:
+        match.matched_by = (owner.kind, owner.value)
+        customer = owner.customer
+        seen = {customer.pk}
+        while customer.merged_into_id and customer.merged_into_id not in seen:
+            customer = Customer.objects.get(pk=customer.merged_into_id)
+            seen.add(customer.pk)
+        match.customer = customer
+    return match
 
 
 def customer_find(*, email: str = "", phone: str = "") -> ContactMatch:
-    """The customer behind this email (first) or phone, in one query. Values are normalised."""
-    match = ContactMatch(email=email, phone=phone)
-    wanted = Q(pk__in=[])
-    if email:
-        wanted |= Q(kind=IdentityKind.EMAIL, value=email)
-    if phone:
-        wanted |= Q(kind=IdentityKind.PHONE, value=phone)
-    if not (email or phone):
-        return match
-    identities = list(Identity.objects.filter(wanted).select_related("customer"))
-    match.known = {(identity.kind, identity.value) for identity in identities}
-    by_kind = {identity.kind: identity for identity in identities}
-    owner = by_kind.get(IdentityKind.EMAIL) or by_kind.get(IdentityKind.PHONE)
-    if owner is not None:
-        customer = owner.customer
-        while customer.merged_into_id:
-            customer = Customer.objects.get(pk=customer.merged_into_id)
-        match.customer = customer
-    return match
+    """The customer behind this email (first) or phone. Values are normalised."""
+    return customer_match([(IdentityKind.EMAIL, email), (IdentityKind.PHONE, phone)])
 
 
 @transaction.atomic(savepoint=False)

@@ -41,6 +41,8 @@ class Channel(models.TextChoices):
     CHAT = "chat", _("Chat")
     SMS = "sms", _("SMS")
     PHONE = "phone", _("Phone")
+    WHATSAPP = "whatsapp", _("WhatsApp")
+    TELEGRAM = "telegram", _("Telegram")
     MESSAGING = "messaging", _("Messaging")
 
 
@@ -66,6 +68,14 @@ class EventType(models.TextChoices):
     AUTORESPONDER = "autoresponder", _("Acknowledgement sent")
     ALERT = "alert", _("Alert raised")
     REOPENED = "reopened", _("Reopened by customer")
+    # Issue 3: one conversation per problem, every channel.
+    MERGED = "merged", _("Merged another ticket in")
+    MERGED_INTO = "merged_into", _("Merged into another ticket")
+    SPLIT = "split", _("Split into a new ticket")
+    SPLIT_FROM = "split_from", _("Split from another ticket")
+    CALL = "call", _("Phone call")
+    CALLBACK = "callback", _("Callback")
+    DELIVERY = "delivery", _("Delivery problem")
 
 
 class ActorKind(models.TextChoices):

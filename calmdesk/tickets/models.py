@@ -127,6 +127,16 @@ class Ticket(models.Model):
         verbose_name=_("incident"),
     )
 
+    # Set when an agent (or dedup) merged this ticket into another one; it is then closed.
+    merged_into = models.ForeignKey(
+        "self",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="merged_from",
+        verbose_name=_("merged into"),
+    )
+
     tracking_token = models.CharField(
         max_length=64, unique=True, default=new_tracking_token, editable=False
     )
@@ -248,12 +258,22 @@ class Message(models.Model):
     # Idempotency of customer replies: the hidden token of the reply form (a double click
     # or a resent POST adds the message once).
     client_key = models.CharField(max_length=80, unique=True, null=True, blank=True, editable=False)
+    # The channel's own id of this message: the RFC 5322 Message-ID of an email (ours for
+    # outbound mail, so replies thread through In-Reply-To/References), a provider's message id.
+    external_id = models.CharField(_("external id"), max_length=255, blank=True, default="")
 
     class Meta:
         ordering = ["created_at", "id"]
         verbose_name = _("message")
         verbose_name_plural = _("messages")
-        indexes = [models.Index(fields=["ticket", "created_at"], name="message_ticket_idx")]
+        indexes = [
+            models.Index(fields=["ticket", "created_at"], name="message_ticket_idx"),
+            models.Index(
+                fields=["external_id"],
+                name="message_external_id_idx",
+                condition=~Q(external_id=""),
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} on {self.ticket_id}"

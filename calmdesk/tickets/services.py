@@ -98,6 +98,7 @@ class PreparedTicket:
     ticket: Ticket
     outcome: TriageOutcome
     before_triage: dict[str, Any]
+    message: Message | None = None  # the first message, once ``ticket_open`` wrote it
 
 
 def ticket_prepare(
@@ -110,11 +111,13 @@ def ticket_prepare(
     language: str = "en",
     custom_fields: dict[str, Any] | None = None,
     intake_key: str | None = None,
+    team: Team | None = None,
     now: datetime,
 ) -> PreparedTicket:
     """Decide everything about a new ticket (triage, priority, team, due times) without writing.
 
     Reads only cached configuration, so intake can do it before its write transaction.
+    ``team``: the channel's team (a mailbox's) for a request whose type does not route it.
     """
     priority = request_type.default_priority if request_type else Priority.NORMAL
     subject = subject.strip()[:300] or _("(no subject)")
@@ -122,7 +125,7 @@ def ticket_prepare(
         subject=subject,
         customer=customer,
         request_type=request_type,
-        team=request_type.team if request_type else None,
+        team=(request_type.team if request_type and request_type.team_id else None) or team,
         priority=priority,
         queue_score=queue_score_for(priority, 0),
         custom_fields=custom_fields or {},
@@ -162,8 +165,13 @@ def ticket_open(
     body_text: str,
     attachments: Sequence[UploadedFile] = (),
     actor: User | None = None,
+    body_html: str = "",
+    external_id: str = "",
 ) -> Ticket:
-    """Write a prepared ticket with the customer's first message and its events."""
+    """Write a prepared ticket with the customer's first message and its events.
+
+    ``body_html`` is sanitised here; ``external_id`` is the channel's id of the message.
+    """
     ticket = prepared.ticket
     now = ticket.created_at
     ticket.save(force_insert=True)
@@ -172,10 +180,13 @@ def ticket_open(
         kind=MessageKind.INBOUND,
         channel=ticket.channel,
         body_text=body_text,
+        body_html=body_html,
         author_customer=ticket.customer,
         attachments=attachments,
         now=now,
+        external_id=external_id,
     )
+    prepared.message = message
     request_type = ticket.request_type
     record_event(
         ticket,
@@ -240,10 +251,12 @@ def _add_message(
     attachments: Sequence[UploadedFile] = (),
     now: datetime | None = None,
     client_key: str | None = None,
+    external_id: str = "",
 ) -> Message:
     message = Message.objects.create(
         ticket=ticket,
         client_key=client_key,
+        external_id=external_id[:255],
         created_at=now or timezone.now(),
         kind=kind,
         channel=channel,
@@ -531,7 +544,7 @@ def ticket_reply(
     now: datetime | None = None,
 ) -> Message:
     """An agent answers the customer: message, event, first-reply time, email via the outbox."""
-    from calmdesk.replies.services import agent_reply_queue
+    from calmdesk.conversations.outbound import deliver_reply, reply_channel
 
     body_text = body_text.strip()
     if not body_text:
@@ -543,7 +556,7 @@ def ticket_reply(
     message = _add_message(
         ticket=locked,
         kind=MessageKind.OUTBOUND,
-        channel=locked.channel,
+        channel=reply_channel(locked),
         body_text=body_text,
         author_user=actor,
         attachments=attachments,
@@ -562,9 +575,7 @@ def ticket_reply(
         at=now,
         data={"message": message.pk, "first_reply": first},
     )
-    email = locked.customer.primary_email
-    if email:
-        agent_reply_queue(ticket=locked, message=message, to=email)
+    deliver_reply(ticket=locked, message=message)
     target = status_after or (TicketStatus.OPEN if locked.status == TicketStatus.NEW else None)
     if target and target != locked.status:
         locked = _change(
@@ -611,8 +622,13 @@ def ticket_customer_reply(
     attachments: Sequence[UploadedFile] = (),
     client_key: str | None = None,
     now: datetime | None = None,
+    body_html: str = "",
+    external_id: str = "",
+    data: dict[str, Any] | None = None,
 ) -> Message:
     """The customer writes again. A solved or pending ticket goes back to the queue.
+
+    ``data`` is added to the CUSTOMER_MESSAGE event (e.g. how the contact was matched).
 
     With ``client_key`` (the reply form's single-use token) a repeated submission returns the
     message already added and changes nothing.
@@ -635,10 +651,12 @@ def ticket_customer_reply(
         kind=MessageKind.INBOUND,
         channel=channel,
         body_text=body_text,
+        body_html=body_html,
         author_customer=customer,
         attachments=attachments,
         now=now,
         client_key=client_key,
+        external_id=external_id,
     )
     locked.last_customer_message_at = now
     locked.save()
@@ -647,7 +665,7 @@ def ticket_customer_reply(
         EventType.CUSTOMER_MESSAGE,
         actor_kind=ActorKind.CUSTOMER,
         at=now,
-        data={"message": message.pk, "channel": channel},
+        data={"message": message.pk, "channel": channel, **(data or {})},
     )
     if locked.status in (TicketStatus.SOLVED, TicketStatus.PENDING):
         was_solved = locked.status == TicketStatus.SOLVED

@@ -70,6 +70,7 @@ def test_a_first_contact_reads_twice_and_writes_its_rows_once(seeded: Any) -> No
             "tickets_ticketevent",  # triage
             "core_outboxmessage",
             "tickets_ticketevent",  # autoresponder
+            "conversations_contact",  # every contact is recorded (contacts per problem)
         ]
     )
 
