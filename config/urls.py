@@ -14,6 +14,12 @@ urlpatterns = [
     path("agent/", include("calmdesk.tickets.urls")),
     path("crisis", include("calmdesk.incidents.urls_public")),
     path("", include("calmdesk.incidents.urls_broadcasts")),  # /agent/broadcasts/, /optout/
+    # Channels (issue 3). Prefixes: agent/mail/, hooks/email/ · chat/, agent/chat/ ·
+    # hooks/messaging/ · hooks/phone/, agent/calls/, callback/.
+    path("", include("calmdesk.mail.urls")),
+    path("", include("calmdesk.chat.urls")),
+    path("", include("calmdesk.messaging.urls")),
+    path("", include("calmdesk.phone.urls")),
     # Public side last: it owns /help, /t/<token> and the admin-defined short aliases (/<path>).
     path("", include("calmdesk.inbox.urls")),
 ]
