@@ -97,6 +97,8 @@ class InboundEmail(models.Model):
         _("status"), max_length=10, choices=InboundStatus.choices, default=InboundStatus.RECEIVED
     )
     error = models.TextField(_("error"), blank=True)
+    # Why an IGNORED or BOUNCE message was not answered (auto-reply, loop, ...), for the lead.
+    reason = models.CharField(_("reason"), max_length=200, blank=True)
     attempts = models.PositiveSmallIntegerField(_("attempts"), default=0)
     ticket = models.ForeignKey(
         "tickets.Ticket",
@@ -125,7 +127,55 @@ class InboundEmail(models.Model):
                 name="inbound_email_pending_idx",
                 condition=Q(status__in=["received", "failed"]),
             ),
+            # Loop protection: how many mails one sender sent to a mailbox in the last hour.
+            models.Index(
+                fields=["mailbox", "from_address", "received_at"], name="inbound_email_sender_idx"
+            ),
         ]
 
     def __str__(self) -> str:
         return f"{self.source}: {self.subject or self.header_message_id}"
+
+
+class EmailDetails(models.Model):
+    """The email headers of one ticket message that came by mail: who it was from, who else
+    it was sent to (reply-all to the Cc'd parties), how it threads, and the full HTML (the
+    message itself shows the new part, without the quoted history)."""
+
+    message = models.OneToOneField(
+        "tickets.Message",
+        on_delete=models.CASCADE,
+        related_name="email_details",
+        verbose_name=_("message"),
+    )
+    inbound = models.ForeignKey(
+        InboundEmail,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="details",
+        verbose_name=_("inbound email"),
+    )
+    from_header = models.TextField(_("from"), blank=True)
+    to_header = models.TextField(_("to"), blank=True)
+    cc_header = models.TextField(_("cc"), blank=True)
+    reply_to_header = models.TextField(_("reply-to"), blank=True)
+    # Parsed (name, address) pairs, for reply-all: [["Ayla", "ayla@example.com"], ...]
+    to_addresses = models.JSONField(default=list, blank=True)
+    cc_addresses = models.JSONField(default=list, blank=True)
+    header_message_id = models.CharField(_("Message-ID"), max_length=998, blank=True)
+    in_reply_to = models.TextField(_("In-Reply-To"), blank=True)
+    references = models.TextField(_("References"), blank=True)
+    # The whole message as HTML (sanitised), quoted history included.
+    full_html = models.TextField(_("full message (HTML)"), blank=True)
+    # How the message joined its ticket: "headers", "subject", "token", "broadcast", "" …
+    threaded_by = models.CharField(_("threaded by"), max_length=20, blank=True)
+    # An agent forwarded a customer's mail: the agent who did (the ticket is the customer's).
+    forwarded_by = models.CharField(_("forwarded by"), max_length=320, blank=True)
+
+    class Meta:
+        verbose_name = _("email details")
+        verbose_name_plural = _("email details")
+
+    def __str__(self) -> str:
+        return self.header_message_id or f"#{self.pk}"
