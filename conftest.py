@@ -48,9 +48,13 @@ def in_process_cache(settings: Any) -> None:
 def _clear_cache() -> Iterator[None]:
     from django.core.cache import cache
 
+    from calmdesk.core.config_cache import forget_all
+
     cache.clear()
+    forget_all()  # configuration cached in this process belongs to the last test's database
     yield
     cache.clear()
+    forget_all()
 
 
 class _Collector:
