@@ -114,11 +114,24 @@ def outbox_deliver(*, outbox_id: int, now: datetime | None = None) -> OutboxStat
     return OutboxStatus.SENT
 
 
-def _send(row: OutboxMessage) -> None:
-    if row.channel == OutboxChannel.SMS:
-        from .sms import send_sms
+# Channels the messaging app's provider adapters send (calmdesk.messaging).
+MESSAGING_CHANNELS = (OutboxChannel.SMS, OutboxChannel.WHATSAPP, OutboxChannel.TELEGRAM)
 
-        send_sms(to=row.to, body=row.body_text)
+
+def _send(row: OutboxMessage) -> None:
+    if row.channel in MESSAGING_CHANNELS:
+        # A row naming its messaging account (replies, acknowledgements) goes through that
+        # account's provider; an SMS without one (broadcasts) through ``SMS_URL``. The
+        # provider's message id is recorded: delivery receipts find the row by it.
+        if row.channel == OutboxChannel.SMS and not (row.headers or {}).get("account"):
+            from .sms import send_sms
+
+            provider_id = send_sms(to=row.to, body=row.body_text)
+        else:
+            from calmdesk.messaging.services import outbox_send
+
+            provider_id = outbox_send(row)
+        OutboxMessage.objects.filter(pk=row.pk).update(provider_id=provider_id[:255])
         return
     if row.channel != OutboxChannel.EMAIL:
         raise NotImplementedError(f"no transport for channel {row.channel}")
