@@ -1,0 +1,273 @@
+"""Recognise mail no human wrote: bounces, auto-replies, out-of-office, bulk and list mail.
+
+Three verdicts (``Detection.kind``):
+
+- ``bounce``: a delivery status notification saying a message could not be delivered
+  (``multipart/report; report-type=delivery-status`` with ``Action: failed``, or a mailer
+  daemon's non-standard "Undelivered Mail Returned to Sender"). Carries the Message-IDs of the
+  returned message and the failed recipients with their diagnostics.
+- ``auto_reply``: an answer by a machine to a mail (out-of-office, vacation, autoresponders,
+  read receipts, delayed-delivery warnings, a mailer daemon's other notices). Never answered,
+  never a ticket.
+- ``automated``: mail a system sent on its own (``Auto-Submitted: auto-generated``, bulk and
+  list mail, ``noreply`` senders). Can open a ticket, but is never acknowledged.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from email.message import Message
+
+from .parsing import (
+    ParsedEmail,
+    _children,
+    _content_type,
+    clean_text,
+    header_text,
+    message_ids,
+    parse_bytes,
+    part_bytes,
+    part_text,
+)
+
+BOUNCE = "bounce"
+AUTO_REPLY = "auto_reply"
+AUTOMATED = "automated"
+
+_DAEMON = re.compile(r"^(?:mailer-daemon|postmaster|mail-daemon|mailerdaemon)@", re.IGNORECASE)
+_NOREPLY = re.compile(
+    r"^(?:no[-_.]?reply|do[-_.]?not[-_.]?reply|donotreply|notifications?|bounces?)(?:[-+.].*)?@",
+    re.IGNORECASE,
+)
+_OOO_SUBJECT = re.compile(
+    r"^\s*(?:"
+    r"out of (?:the )?office|automatic reply|auto(?:matic)?[- ]?(?:reply|response)|"
+    r"autoreply|vacation(?: reply)?|away from (?:my|the) office|on vacation|on leave|"
+    r"abwesenheitsnotiz|automatische antwort|abwesend|"
+    r"réponse automatique|absence|"
+    r"respuesta automática|fuera de la oficina|"
+    r"risposta automatica|fuori ufficio|"
+    r"automatisch antwoord|afwezig|"
+    r"otomatik yan[ıi]t|ofis d[ıi][şs][ıi]nda|izindeyim|"
+    r"automatinis atsakymas|nesu biure|atostogauju|"
+    r"پاسخ خودکار|خارج از دفتر|"
+    r"ответ автоматический|автоответ"
+    r")\b",
+    re.IGNORECASE,
+)
+_BOUNCE_SUBJECT = re.compile(
+    r"undeliver(?:ed|able)|returned mail|delivery (?:status notification|failure|has failed|"
+    r"failed)|mail delivery (?:failed|failure|subsystem)|failure notice|could not be delivered|"
+    r"non[- ]?delivery|nondeliverable|rejected|iletilemedi|teslim edilemedi|nepristatytas|"
+    r"تحویل داده نشد",
+    re.IGNORECASE,
+)
+_DELAY_SUBJECT = re.compile(r"delay(?:ed)? (?:mail|delivery)|warning: could not send", re.I)
+_EMBEDDED_ID = re.compile(r"^\s*Message-ID:\s*(<[^<>\s]+>)", re.IGNORECASE | re.MULTILINE)
+_ADDRESS = re.compile(r"<?([A-Za-z0-9._%+\-=']+@[A-Za-z0-9.\-]+\.[A-Za-z]{2,})>?")
+_FAILED_LINE = re.compile(
+    r"(?:<([^<>\s]+@[^<>\s]+)>|([^\s<>:;,]+@[^\s<>:;,]+))\s*[:(]?\s*(?:.*?)(?:\b[45]\d\d\b|"
+    r"\b[45]\.\d{1,3}\.\d{1,3}\b|does not exist|unknown|no such|user unknown|mailbox "
+    r"(?:unavailable|full|not found))",
+    re.IGNORECASE,
+)
+
+
+@dataclass
+class FailedRecipient:
+    address: str
+    status: str = ""  # the DSN status, e.g. "5.1.1"
+    diagnostic: str = ""
+
+
+@dataclass
+class Detection:
+    kind: str = ""  # "", BOUNCE, AUTO_REPLY, AUTOMATED
+    reason: str = ""
+    original_ids: list[str] = field(default_factory=list)  # Message-IDs of the returned mail
+    failed: list[FailedRecipient] = field(default_factory=list)
+
+    @property
+    def machine(self) -> bool:
+        return bool(self.kind)
+
+
+def detect(parsed: ParsedEmail, *, envelope_from: str = "") -> Detection:
+    """Classify ``parsed`` (module docstring); ``Detection()`` for mail a person wrote."""
+    msg = parsed.message
+    if msg is None:
+        return Detection()
+    sender = parsed.sender.address.lower()
+    subject = parsed.subject
+    report = _report(msg)
+    if report is not None:
+        return report
+    daemon = bool(_DAEMON.match(sender))
+    null_sender = header_text(msg, "Return-Path").strip() == "<>" or envelope_from.strip() in (
+        "<>",
+    )
+    if daemon or (null_sender and _BOUNCE_SUBJECT.search(subject)):
+        bounce = _plain_bounce(parsed)
+        if bounce is not None:
+            return bounce
+        if _DELAY_SUBJECT.search(subject):
+            return Detection(AUTO_REPLY, "delivery delayed")
+        return Detection(AUTO_REPLY, "mailer daemon" if daemon else "null sender")
+    auto_submitted = header_text(msg, "Auto-Submitted").lower()
+    if auto_submitted and not auto_submitted.startswith("no"):
+        if auto_submitted.startswith("auto-replied"):
+            return Detection(AUTO_REPLY, f"Auto-Submitted: {auto_submitted[:60]}")
+        if _OOO_SUBJECT.search(subject):
+            return Detection(AUTO_REPLY, "out of office")
+        return Detection(AUTOMATED, f"Auto-Submitted: {auto_submitted[:60]}")
+    for name in ("X-Autoreply", "X-Autorespond", "X-Autoresponder", "X-Autogenerated"):
+        value = header_text(msg, name).lower()
+        if value and value not in ("no", "false", "0"):
+            return Detection(AUTO_REPLY, name)
+    suppress = header_text(msg, "X-Auto-Response-Suppress").lower()
+    if suppress and re.search(r"\b(?:all|oof|autoreply)\b", suppress):
+        kind = AUTO_REPLY if _OOO_SUBJECT.search(subject) else AUTOMATED
+        return Detection(kind, "X-Auto-Response-Suppress")
+    precedence = (
+        (header_text(msg, "Precedence") or header_text(msg, "X-Precedence")).lower().strip()
+    )
+    if precedence in ("auto_reply", "auto-reply"):
+        return Detection(AUTO_REPLY, f"Precedence: {precedence}")
+    if _OOO_SUBJECT.search(subject):
+        return Detection(AUTO_REPLY, "out of office")
+    if precedence in ("bulk", "junk", "list"):
+        return Detection(AUTOMATED, f"Precedence: {precedence}")
+    if header_text(msg, "X-Loop"):
+        return Detection(AUTO_REPLY, "X-Loop")
+    if header_text(msg, "X-MS-Exchange-Generated-Message-Source") or header_text(
+        msg, "X-Failed-Recipients"
+    ):
+        bounce = _plain_bounce(parsed)
+        if bounce is not None:
+            return bounce
+        return Detection(AUTO_REPLY, "system message")
+    if (header_text(msg, "List-Id") or header_text(msg, "List-Unsubscribe")) and (
+        header_text(msg, "List-Post") == "" and not parsed.in_reply_to
+    ):
+        return Detection(AUTOMATED, "mailing list")
+    if _NOREPLY.match(sender):
+        return Detection(AUTOMATED, "no-reply sender")
+    return Detection()
+
+
+def _report(msg: Message) -> Detection | None:
+    """A multipart/report anywhere near the top (some servers wrap it once)."""
+    candidates = [msg, *[c for c in _children(msg) if _content_type(c) == "multipart/report"]]
+    for part in candidates:
+        if _content_type(part) != "multipart/report":
+            continue
+        try:
+            report_type = str(part.get_param("report-type", "") or "").lower()
+        except Exception:
+            report_type = ""
+        children = _children(part)
+        kinds = {_content_type(c) for c in children}
+        if report_type == "delivery-status" or "message/delivery-status" in kinds:
+            return _delivery_status(children)
+        if report_type == "disposition-notification" or (
+            "message/disposition-notification" in kinds
+        ):
+            return Detection(AUTO_REPLY, "read receipt")
+        if report_type == "feedback-report" or "message/feedback-report" in kinds:
+            return Detection(AUTO_REPLY, "feedback report")
+        return Detection(AUTO_REPLY, f"report: {report_type or 'unknown'}")
+    return None
+
+
+def _delivery_status(children: list[Message]) -> Detection:
+    failed: list[FailedRecipient] = []
+    delayed = False
+    original: list[str] = []
+    for child in children:
+        kind = _content_type(child)
+        if kind == "message/delivery-status":
+            for block in _status_blocks(child):
+                action = header_text(block, "Action").lower()
+                recipient = _dsn_address(
+                    header_text(block, "Final-Recipient")
+                    or header_text(block, "Original-Recipient")
+                )
+                if action.startswith("failed") and recipient:
+                    failed.append(
+                        FailedRecipient(
+                            address=recipient,
+                            status=header_text(block, "Status")[:20],
+                            diagnostic=header_text(block, "Diagnostic-Code")[:1000],
+                        )
+                    )
+                elif action.startswith("delayed"):
+                    delayed = True
+        elif kind in ("message/rfc822", "message/global", "text/rfc822-headers"):
+            original.extend(_returned_ids(child))
+    if failed:
+        return Detection(BOUNCE, "delivery failed", original_ids=original, failed=failed)
+    if delayed:
+        return Detection(AUTO_REPLY, "delivery delayed", original_ids=original)
+    return Detection(AUTO_REPLY, "delivery report", original_ids=original)
+
+
+def _status_blocks(part: Message) -> list[Message]:
+    """The per-recipient field blocks of a message/delivery-status part."""
+    blocks = _children(part)
+    if blocks:
+        return blocks
+    # Not split by the parser (e.g. base64 encoded): parse the fields ourselves.
+    text = part_text(part).replace("\r\n", "\n")
+    chunks = [c.strip() for c in re.split(r"\n\s*\n", text) if c.strip()]
+    return [parse_bytes(chunk.encode("utf-8") + b"\n\n") for chunk in chunks]
+
+
+def _dsn_address(value: str) -> str:
+    """'rfc822; ayla@example.com' → 'ayla@example.com'."""
+    value = value.split(";", 1)[-1].strip().strip("<>")
+    return clean_text(value)[:320] if "@" in value else ""
+
+
+def _returned_ids(part: Message) -> list[str]:
+    """Message-IDs of the returned message (a message/rfc822 part or its headers as text)."""
+    inner = _children(part)
+    if inner:
+        return message_ids(header_text(inner[0], "Message-ID"))
+    text = part_bytes(part).decode("utf-8", "replace")
+    return [m.group(1) for m in _EMBEDDED_ID.finditer(text)]
+
+
+def _plain_bounce(parsed: ParsedEmail) -> Detection | None:
+    """A non-standard bounce: the returned message's Message-ID quoted in the text or an
+    attached message, the failed recipient in X-Failed-Recipients or next to an SMTP error."""
+    msg = parsed.message
+    if msg is None or not (
+        _BOUNCE_SUBJECT.search(parsed.subject)
+        or header_text(msg, "X-Failed-Recipients")
+        or _DAEMON.match(parsed.sender.address.lower())
+    ):
+        return None
+    ids: list[str] = []
+    for child in _children(msg):
+        if _content_type(child) in ("message/rfc822", "text/rfc822-headers"):
+            ids.extend(_returned_ids(child))
+    own = set(message_ids(header_text(msg, "Message-ID")))
+    ids.extend(m.group(1) for m in _EMBEDDED_ID.finditer(parsed.text) if m.group(1) not in own)
+    failed = [
+        FailedRecipient(address=a.strip())
+        for value in header_text(msg, "X-Failed-Recipients").split(",")
+        for a in [value.strip()]
+        if "@" in a
+    ]
+    if not failed:
+        for match in _FAILED_LINE.finditer(parsed.text):
+            address = match.group(1) or match.group(2)
+            line = parsed.text[match.start() : parsed.text.find("\n", match.end())].strip()
+            failed.append(FailedRecipient(address=address.strip("<>.,;"), diagnostic=line[:500]))
+            break
+    if not failed and not ids:
+        return None
+    if not _BOUNCE_SUBJECT.search(parsed.subject) and not failed:
+        return None
+    return Detection(BOUNCE, "delivery failed (non-standard)", original_ids=ids, failed=failed)
