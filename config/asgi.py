@@ -9,15 +9,18 @@ django_asgi_app = get_asgi_application()
 
 from channels.auth import AuthMiddlewareStack  # noqa: E402
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
-from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E402
 
-from calmdesk.realtime.routing import websocket_urlpatterns  # noqa: E402
+from calmdesk.realtime.routing import PUBLIC_PREFIXES, websocket_urlpatterns  # noqa: E402
+from calmdesk.realtime.security import PublicPathsOriginValidator  # noqa: E402
 
 application = ProtocolTypeRouter(
     {
         "http": django_asgi_app,
-        "websocket": AllowedHostsOriginValidator(
-            AuthMiddlewareStack(URLRouter(websocket_urlpatterns))
+        # Agent sockets: this site's hosts only. The chat widget's socket is used from the
+        # customers' sites: its consumer checks the origin against the widget's allowed sites.
+        "websocket": PublicPathsOriginValidator(
+            AuthMiddlewareStack(URLRouter(websocket_urlpatterns)),
+            public_prefixes=PUBLIC_PREFIXES,
         ),
     }
 )

@@ -8,3 +8,11 @@ class ChatConfig(AppConfig):
     name = "calmdesk.chat"
     label = "chat"
     verbose_name = _("Live chat")
+
+    def ready(self) -> None:
+        from calmdesk.conversations.outbound import register_reply_sender
+        from calmdesk.tickets.enums import Channel
+
+        from .services import chat_reply_sender
+
+        register_reply_sender(Channel.CHAT, chat_reply_sender)

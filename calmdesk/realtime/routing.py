@@ -1,5 +1,14 @@
-"""Websocket routes (consumers arrive with live chat and live queue updates)."""
+"""Websocket routes. Consumers live in their domain app; this module only routes them."""
 
-from django.urls import URLPattern
+from django.urls import URLPattern, path
 
-websocket_urlpatterns: list[URLPattern] = []
+from calmdesk.chat import consumers as chat
+
+# Paths whose consumer checks the Origin itself (used from other sites); see security.py.
+PUBLIC_PREFIXES = ("/ws/chat/",)
+
+websocket_urlpatterns: list[URLPattern] = [
+    path("ws/chat/<slug:key>/", chat.VisitorConsumer.as_asgi(), name="chat-visitor"),
+    path("ws/agent/ticket/<int:ticket_id>/", chat.AgentTicketConsumer.as_asgi()),
+    path("ws/agent/", chat.AgentPresenceConsumer.as_asgi()),
+]
