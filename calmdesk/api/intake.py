@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import time
-from typing import Any
+from typing import Any, Literal
 
 from django.conf import settings
 from django.http import HttpRequest
@@ -108,6 +108,9 @@ class ExpectedWaitOut(Schema):
 
 
 class RequestOut(Schema):
+    outcome: Literal["new"] = Field(
+        "new", description="A new request was opened (status 201, or 200 on a repeat)."
+    )
     reference: str = Field(description="Quote it in any contact.", examples=["CD-000123"])
     tracking_url: str = Field(
         description="The customer's private page: status, conversation, reply form.",
@@ -120,6 +123,27 @@ class RequestOut(Schema):
     )
     team: TeamRef | None = Field(description="The team the request was routed to.")
     expected_wait: ExpectedWaitOut
+    language: str = Field(examples=["tr"])
+
+
+class FollowUpOut(Schema):
+    """The request was added to the customer's open request on the same matter (202).
+
+    Nothing of that request is returned — no reference, no tracking link, no content: the
+    address in the body is unverified, so the caller may not be its owner. The customer is
+    told by email at the address on the open request (with its tracking link)."""
+
+    outcome: Literal["follow_up"] = Field(
+        "follow_up", description="Added to an open request of the customer."
+    )
+    detail: str = Field(
+        description="What happened, in the request's language.",
+        examples=["We added this to your open request. We will answer at elif@example.com."],
+    )
+    answer_to: str = Field(
+        description="The address given in the body, where the answer will go.",
+        examples=["elif@example.com"],
+    )
     language: str = Field(examples=["tr"])
 
 
@@ -219,6 +243,23 @@ def _retry_after() -> int:
     return max(1, window - int(time.time()) % window)
 
 
+def follow_up_out(result: IntakeResult) -> dict[str, Any]:
+    language = translation.get_language() or result.ticket.language
+    with translation.override(language):
+        if result.email:
+            detail = _("We added this to your open request. We will answer at %(email)s.") % {
+                "email": result.email
+            }
+        else:
+            detail = _("We added this to your open request.")
+    return {
+        "outcome": "follow_up",
+        "detail": detail,
+        "answer_to": result.email,
+        "language": language[:2],
+    }
+
+
 def request_out(result: IntakeResult) -> dict[str, Any]:
     ticket = result.ticket
     # The figure announced at intake, also on a repeat: the customer was told this one, and the
@@ -228,6 +269,7 @@ def request_out(result: IntakeResult) -> dict[str, Any]:
         label = wait_label(minutes) if minutes is not None else result.estimate.label()
     team = ticket.team
     return {
+        "outcome": "new",
         "reference": ticket.reference,
         "tracking_url": result.tracking_url,
         "status": ticket.status,
@@ -246,6 +288,7 @@ def request_out(result: IntakeResult) -> dict[str, Any]:
     response={
         201: RequestOut,
         200: RequestOut,
+        202: FollowUpOut,
         400: ErrorOut,
         413: ErrorOut,
         422: ErrorOut,
@@ -263,7 +306,8 @@ def create_request(
         alias="Idempotency-Key",
         description=(
             "Any unique string (e.g. a UUID) per submission. Repeating a request with the same "
-            "key returns the first ticket with status 200 and creates nothing."
+            "key returns the first answer again (200 for a new request, 202 for a "
+            "follow-up) and creates nothing."
         ),
     ),
 ) -> Status[dict[str, Any]]:
@@ -278,6 +322,11 @@ def create_request(
     - **Attachments are not accepted** here; the customer can add them on the web form.
     - Invalid input is a 422 with messages per field (`errors.email`,
       `errors.fields.departure_date`): the web form's messages, in the request's language.
+    - **One conversation per problem.** When the customer (recognised by the email) already
+      has an open request on the same matter, the request is added to it: **202** with
+      `{"outcome": "follow_up", ...}` and nothing of that request (no reference, no tracking
+      link: the email in the body is unverified). The customer is told by email at the
+      address on the open request. A new request is **201** with `"outcome": "new"`.
     """
     if intake_rate_limited(request):
         raise RateLimited(_retry_after())
@@ -290,6 +339,8 @@ def create_request(
         except SubmissionInvalid as exc:
             raise _error_paths(exc) from exc
         result = intake_submit(submission=submission, channel=Channel.API, intake_key=intake_key)
+        if result.followed_up:
+            return Status(202, follow_up_out(result))
         return Status(201 if result.created else 200, request_out(result))
 
 

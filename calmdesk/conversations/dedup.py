@@ -1,32 +1,105 @@
 """One conversation per problem: is a new contact the same matter as a ticket already open?
 
-``dedup_decide`` looks at the customer's active tickets (and, where the contact names a booking
-reference, other customers' open tickets on that booking) and answers:
+``dedup_decide`` compares a new contact with its candidates — the customer's active tickets
+(new, open, pending, and solved within ``SOLVED_WINDOW``: "thanks, but…" after a solution is
+the same matter) and other customers' active tickets on the same booking reference (a family
+sharing a booking, the same person writing from an address we do not know yet) — and answers:
 
-- ``follow_up``: certain enough to add the contact to that ticket (automatic merge);
-- ``suggest``: maybe — open a new ticket, and show the agent a merge suggestion with evidence;
+- ``follow_up``: certain — the contact is added to that ticket (an automatic merge). Only for
+  the customer's own ticket, and only when the customer was recognised by the identity the
+  contact came by (an address typed into a form or a chat is a secondary identity);
+- ``suggest``: maybe — a new ticket opens and the agent sees merge suggestions with evidence;
 - ``new``: a different problem.
 
-Precision of automatic follow-ups and recall of duplicates are measured on the labelled corpus
-in ``bench/dedup/`` (``docs/performance.md``).
+Each candidate gets a score: the sum of the weights of its evidence. Evidence is stored on the
+contact and on merge suggestions as ``{"score": 4.2, "reasons": [{"kind", "value", "weight"}]}``
+so the agent sees why. The kinds (``docs/dedup.md``):
+
+================== ========================================== ===========================
+kind               value                                      meaning
+================== ========================================== ===========================
+same_customer      —                                          the candidate is the customer's
+recognised_by      identity kind ("email", "phone", …)        matched by the contact's own
+                                                              identity (automatic allowed)
+other_customer     the candidate customer's name              another customer's ticket
+similar_name       0.0–1.0                                    names alike (another identity?)
+booking_reference  the reference                              the same booking
+similar_reference  "XK7P2Q ≈ XK7P2O"                          one character apart (a typo)
+request_type       the request type's key                     the same request type
+other_request_type "refund → date-change"                     a different request type
+similar_text       0.0–1.0                                    text similarity (rapidfuzz)
+shared_details     ["12.05", "TK1934"]                        dates, flight numbers, refs
+chaser             —                                          "any news?": a status chase
+only_open_request  —                                          the customer's one open request
+recent_activity    hours since the candidate's last activity  fresh (positive) or stale
+recently_solved    hours since it was solved                  a "thanks, but…" after solving
+same_incident      the incident's slug                        both about the same incident
+channel_switch     "form → email"                             another channel, as customers do
+ambiguous          the other candidate's reference            two candidates nearly as likely
+================== ========================================== ===========================
+
+Reads: at most two indexed, bounded queries — the customer's recent tickets
+(``ticket_customer_idx``) and, when the contact names a booking reference, active tickets on
+that reference (``ticket_booking_ref_idx``); the candidates' first messages come in the same
+queries. Precision of automatic follow-ups and recall of duplicates are measured on the
+labelled corpus in ``bench/dedup/`` (``docs/dedup.md``).
 """
 
 from __future__ import annotations
 
+import re
+import unicodedata
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from functools import lru_cache
 from typing import Any, Literal
 
+from django.db.models import F, OuterRef, Q, QuerySet, Subquery
+from django.db.models.fields.json import KT
+from django.db.models.functions import Upper
 from rapidfuzz import fuzz
+from rapidfuzz.distance import Levenshtein
 
 from calmdesk.customers.models import Customer
-from calmdesk.tickets.enums import ACTIVE_STATUSES
-from calmdesk.tickets.models import RequestType, Ticket
+from calmdesk.incidents.linking import fold
+from calmdesk.tickets.enums import ACTIVE_STATUSES, MessageKind, TicketStatus
+from calmdesk.tickets.models import Message, RequestType, Ticket
 
 Action = Literal["new", "follow_up", "suggest", "thread"]
 
-# An open ticket older than this is not assumed to be the same matter without other evidence.
-RECENT = timedelta(days=14)
+BOOKING_REFERENCE_FIELD = "booking_reference"
+# A solved ticket is still the same matter for this long ("thanks, but it did not arrive").
+SOLVED_WINDOW = timedelta(days=4)
+# Candidates read per query (newest first): a customer rarely has more open matters.
+MAX_CANDIDATES = 12
+MAX_TEXT_REFERENCES = 3
+# Suggestions shown per new ticket.
+MAX_SUGGESTIONS = 3
+
+# Decision thresholds on the summed weights, tuned on the dev seed of ``bench/dedup``.
+FOLLOW_UP_SCORE = 3.0
+FOLLOW_UP_MARGIN = 1.5  # over the next candidate of the same customer
+SUGGEST_SCORE = 1.5
+
+# Weights of the evidence (log-odds-like: positive = same matter).
+W_SAME_CUSTOMER = 1.0
+W_OTHER_CUSTOMER = -1.5
+W_SIMILAR_NAME = 1.5
+W_BOOKING = 3.0
+W_SIMILAR_REFERENCE = 1.0
+W_REQUEST_TYPE = 0.8
+W_OTHER_REQUEST_TYPE = -2.5
+W_DETAIL = 0.6
+W_DETAILS_MAX = 2
+W_CHASER = 1.5
+W_ONLY_OPEN = 0.7
+W_FRESH = 0.5
+W_STALE_WEEK = -1.0
+W_STALE_TWO_WEEKS = -2.0
+W_SOLVED = -0.5
+W_INCIDENT = 0.5
+W_CHANNEL_SWITCH = 0.2
+W_AMBIGUOUS = 0.0
 
 
 @dataclass
@@ -37,7 +110,15 @@ class Candidate:
 
     @property
     def evidence(self) -> dict[str, Any]:
-        return {"score": round(self.score, 3), "reasons": self.reasons}
+        return {"score": round(self.score, 2), "reasons": self.reasons}
+
+    @property
+    def same_customer(self) -> bool:
+        return any(r["kind"] == "same_customer" for r in self.reasons)
+
+    def add(self, kind: str, weight: float, value: Any = None) -> None:
+        self.score += weight
+        self.reasons.append({"kind": kind, "value": value, "weight": round(weight, 2)})
 
 
 @dataclass
@@ -62,46 +143,345 @@ class ContactFeatures:
     # The customer was recognised by the identity the contact came by (not by a secondary one
     # it typed, such as a form's phone): only then may a follow-up be automatic.
     by_primary_identity: bool = True
+    identity_kind: str = ""  # the kind of the identity the customer was recognised by
+    incident_slug: str = ""  # the crisis page the contact came from, if any
+
+
+# ------------------------------------------------------------------------------------------
+# Text
+# ------------------------------------------------------------------------------------------
+
+# A reply's quoted part starts with one of these lines (mail clients in our four languages).
+_REPLY_HEADER = re.compile(
+    r"^\s*(?:"
+    r"on\b.{0,200}\bwrote:"
+    r"|.{0,200}\b(?:yazdı|rašė|parašė|نوشت|نوشته است)\s*:?"
+    r"|-{2,}\s*(?:original message|orijinal mesaj|originalus laiškas|پیام اصلی)\s*-{2,}"
+    r")\s*$",
+    re.IGNORECASE,
+)
+# Header lines of a forwarded message (the forwarded text itself is kept: it is the matter).
+_FORWARD_LINE = re.compile(
+    r"^\s*(?:-{2,}.*(?:forward|ilet|persiųst|ارسال).*-{2,}|begin forwarded message:"
+    r"|(?:from|to|cc|date|sent|subject|kimden|kime|tarih|konu|nuo|kam|data|tema"
+    r"|از|به|تاریخ|موضوع)\s*:.*)\s*$",
+    re.IGNORECASE,
+)
+_SIGNATURE = re.compile(r"^--\s*$")
+_DIGITS = str.maketrans("۰۱۲۳۴۵۶۷۸۹٠١٢٣٤٥٦٧٨٩", "01234567890123456789")
+_WORD = re.compile(r"\w+")
+# Booking references and flight numbers: 5–8 letters and digits with at least one of each.
+_REFERENCE = re.compile(r"(?<![\w-])(?=[a-z0-9]*\d)(?=[a-z0-9]*[a-z])[a-z0-9]{5,8}(?![\w-])")
+_DATE = re.compile(r"(?<!\d)(\d{1,4})[./-](\d{1,2})(?:[./-](\d{2,4}))?(?!\d)")
+_NUMBER = re.compile(r"(?<![\w.])\d{3,}(?![\w.])")
+_YEAR = re.compile(r"^(?:19|20)\d\d$")
+
+# Words that carry no matter, per language (kept short: rapidfuzz does the rest).
+_STOPWORDS = """
+    a an the and or but to of in on at for with from by is are was were be been it this that
+    my me i we our you your please hello hi dear thanks thank regards best team customer
+    service can could would will do did have has not no yes so as if about also just still
+    ve ile bir bu şu da de için ama ben benim biz siz size lütfen merhaba teşekkürler iyi
+    günler saygılarımla mi mı mu mü ne var yok çok daha en gibi olarak olan
+    ir su į iš ar bet aš mano mes jūs jums prašau laba diena ačiū pagarbiai tai kad kaip
+    yra buvo bus nuo per už apie dar jau
+    و در به از که این آن با برای را من ما شما لطفا سلام ممکن است بود هست هم تا یا اما
+    ممنون باتشکر با تشکر
+"""
+STOPWORDS = frozenset(_STOPWORDS.split())
+
+# "Any news?", "still waiting", "nobody answers": a customer chasing a request already made.
+_CHASER = re.compile(
+    r"any news|any update|no (?:answer|reply|response)|still (?:waiting|no|nothing|have not"
+    r"|haven't)|heard (?:nothing|back)|not heard|why (?:no|nobody|has no one)|nobody (?:answer"
+    r"|repl|respond)|(?:second|third|\d+(?:st|nd|rd|th)) time|again about|following up"
+    r"|follow(?:ing)?-up|status of my|what is happening|wrote (?:to you )?(?:before|already|twice)"
+    r"|haber (?:yok|var mı|alamadım|alamıyorum)|hala|hâlâ|henüz|cevap (?:yok|vermedi|alamadım)"
+    r"|yanıt (?:yok|vermedi|alamadım|gelmedi)|bekliyorum|tekrar yazıyorum|kimse|ne oldu"
+    r"|naujien|vis dar|dar negavau|niekas|neatsak|laukiu|vėl rašau|kas vyksta|antrą kartą"
+    r"|trečią kartą"
+    r"|خبری|هنوز|پاسخی|جوابی|منتظر|دوباره می‌?نویسم|کسی|چه شد|چی شد|بار دوم|بار سوم"
+    r"|پیگیری",
+)
+
+
+@dataclass(frozen=True)
+class Text:
+    """A text prepared for comparison: content words, strong details, references."""
+
+    words: str  # content words, folded, in order
+    details: frozenset[str]  # dates, flight numbers, references, amounts
+    references: tuple[str, ...]  # reference-like tokens, upper-cased, in order
+    chaser: bool
+
+
+def strip_quoted(text: str) -> str:
+    """The customer's own words: without the quoted reply below them, the signature, and the
+    header lines of a forward (the forwarded text stays: it is the matter)."""
+    lines: list[str] = []
+    for line in text.replace("\r\n", "\n").split("\n"):
+        if _SIGNATURE.match(line) or _REPLY_HEADER.match(line):
+            break
+        stripped = line.lstrip()
+        if stripped.startswith(">") or _FORWARD_LINE.match(line):
+            continue
+        lines.append(line)
+    return "\n".join(lines)
+
+
+def _date_key(match: re.Match[str]) -> str | None:
+    first, second, third = match.group(1), match.group(2), match.group(3)
+    if len(first) == 4:  # 2026-05-12
+        day, month = (third or ""), second
+    else:
+        day, month = first, second
+    try:
+        d, m = int(day), int(month)
+    except ValueError:
+        return None
+    if not (1 <= d <= 31 and 1 <= m <= 12):
+        return None
+    return f"{d:02d}.{m:02d}"
+
+
+@lru_cache(maxsize=4096)
+def prepare(text: str) -> Text:
+    plain = unicodedata.normalize("NFKC", strip_quoted(text)).translate(_DIGITS)
+    folded = fold(plain)
+    references = tuple(dict.fromkeys(m.upper() for m in _REFERENCE.findall(folded)))
+    details: set[str] = set(references)
+    for match in _DATE.finditer(folded):
+        key = _date_key(match)
+        if key:
+            details.add(key)
+    details.update(n for n in _NUMBER.findall(folded) if not _YEAR.match(n))
+    words = [w for w in _WORD.findall(folded) if w not in STOPWORDS and not w.isdigit()]
+    return Text(
+        words=" ".join(words),
+        details=frozenset(details),
+        references=references,
+        chaser=_CHASER.search(folded) is not None,
+    )
+
+
+def text_similarity(a: Text, b: Text) -> float:
+    if not a.words or not b.words:
+        return 0.0
+    return float(fuzz.token_set_ratio(a.words, b.words)) / 100
+
+
+def name_similarity(a: str, b: str) -> float:
+    a, b = fold(a).strip(), fold(b).strip()
+    if not a or not b:
+        return 0.0
+    return float(fuzz.token_sort_ratio(a, b)) / 100
+
+
+def references_in(text: str) -> tuple[str, ...]:
+    """Reference-like tokens a contact's text mentions (at most ``MAX_TEXT_REFERENCES``)."""
+    return prepare(text).references[:MAX_TEXT_REFERENCES]
+
+
+# ------------------------------------------------------------------------------------------
+# Candidates
+# ------------------------------------------------------------------------------------------
+
+
+def booking_reference_of(ticket: Ticket) -> str:
+    value = (ticket.custom_fields or {}).get(BOOKING_REFERENCE_FIELD)
+    return value.strip().upper() if isinstance(value, str) else ""
+
+
+def _with_first_message(tickets: QuerySet[Ticket]) -> QuerySet[Ticket]:
+    first = (
+        Message.objects.filter(ticket_id=OuterRef("pk"), kind=MessageKind.INBOUND)
+        .order_by("created_at", "id")
+        .values("body_text")[:1]
+    )
+    return tickets.annotate(first_text=Subquery(first)).select_related("request_type", "incident")
+
+
+def customer_candidates(customer_id: int, *, now: datetime) -> list[Ticket]:
+    """The customer's active tickets and those solved within ``SOLVED_WINDOW`` (newest first;
+    ``ticket_customer_idx``)."""
+    qs = Ticket.objects.filter(customer_id=customer_id, merged_into__isnull=True).filter(
+        Q(status__in=ACTIVE_STATUSES)
+        | Q(status=TicketStatus.SOLVED, solved_at__gte=now - SOLVED_WINDOW)
+    )
+    return list(_with_first_message(qs).order_by("-created_at")[:MAX_CANDIDATES])
+
+
+def reference_candidates(
+    references: tuple[str, ...], *, exclude_customer: int | None
+) -> list[Ticket]:
+    """Other customers' active tickets on one of these booking references
+    (``ticket_booking_ref_idx``)."""
+    qs = Ticket.objects.alias(
+        booking_ref=Upper(KT(f"custom_fields__{BOOKING_REFERENCE_FIELD}"))
+    ).filter(booking_ref__in=list(references), status__in=ACTIVE_STATUSES)
+    qs = qs.filter(merged_into__isnull=True)
+    if exclude_customer is not None:
+        qs = qs.exclude(customer_id=exclude_customer)
+    return list(
+        _with_first_message(qs.select_related("customer")).order_by(F("created_at").desc())[
+            :MAX_CANDIDATES
+        ]
+    )
+
+
+# ------------------------------------------------------------------------------------------
+# Decision
+# ------------------------------------------------------------------------------------------
+
+
+def _last_activity(ticket: Ticket) -> datetime:
+    times = [ticket.created_at, ticket.last_customer_message_at, ticket.last_agent_message_at]
+    return max(t for t in times if t is not None)
+
+
+def _hours(delta: timedelta) -> int:
+    return max(0, int(delta.total_seconds() // 3600))
+
+
+def _score(
+    ticket: Ticket,
+    *,
+    features: ContactFeatures,
+    new: Text,
+    references: tuple[str, ...],
+    own_active: int,
+    now: datetime,
+) -> Candidate | None:
+    """The candidate with its evidence; None when it cannot be the same matter."""
+    candidate = Candidate(ticket=ticket, score=0.0)
+    customer = features.customer
+    same_customer = customer is not None and customer.pk == ticket.customer_id
+    ref = booking_reference_of(ticket)
+    structured = features.booking_reference
+    if (
+        structured
+        and ref
+        and structured != ref
+        and (not same_customer or Levenshtein.distance(structured, ref) > 1)
+    ):
+        return None  # another booking: another matter
+    old = prepare(f"{ticket.subject}\n{getattr(ticket, 'first_text', '') or ''}")
+
+    if same_customer:
+        candidate.add("same_customer", W_SAME_CUSTOMER)
+        if features.by_primary_identity and features.identity_kind:
+            candidate.add("recognised_by", 0.0, features.identity_kind)
+    else:
+        candidate.add("other_customer", W_OTHER_CUSTOMER, ticket.customer.name)
+        similarity = name_similarity(features.name, ticket.customer.name)
+        if similarity >= 0.8:
+            candidate.add("similar_name", W_SIMILAR_NAME * similarity, round(similarity, 2))
+
+    if ref and (ref == structured or ref in references or ref in new.references):
+        candidate.add("booking_reference", W_BOOKING, ref)
+    elif ref and structured and structured != ref:
+        candidate.add("similar_reference", W_SIMILAR_REFERENCE, f"{structured} ≈ {ref}")
+    elif ref and any(0 < Levenshtein.distance(r, ref) <= 1 for r in new.references):
+        # The text names this ticket's reference with a typo.
+        near = next(r for r in new.references if Levenshtein.distance(r, ref) <= 1)
+        candidate.add("similar_reference", W_SIMILAR_REFERENCE, f"{near} ≈ {ref}")
+
+    wanted_type = features.request_type
+    if wanted_type is not None and ticket.request_type_id is not None:
+        if ticket.request_type_id == wanted_type.pk:
+            candidate.add("request_type", W_REQUEST_TYPE, wanted_type.key)
+        else:
+            other = ticket.request_type.key if ticket.request_type else ""
+            candidate.add(
+                "other_request_type", W_OTHER_REQUEST_TYPE, f"{other} → {wanted_type.key}"
+            )
+
+    similarity = text_similarity(new, old)
+    candidate.add("similar_text", _text_weight(similarity, chaser=new.chaser), round(similarity, 2))
+    shared = sorted((new.details & old.details) - {ref})
+    if shared:
+        candidate.add("shared_details", W_DETAIL * min(len(shared), W_DETAILS_MAX), shared[:4])
+
+    if same_customer:
+        if new.chaser:
+            candidate.add("chaser", W_CHASER)
+        if own_active == 1:
+            candidate.add("only_open_request", W_ONLY_OPEN)
+    idle = now - _last_activity(ticket)
+    if idle <= timedelta(days=2):
+        candidate.add("recent_activity", W_FRESH, _hours(idle))
+    elif idle > timedelta(days=14):
+        candidate.add("recent_activity", W_STALE_TWO_WEEKS, _hours(idle))
+    elif idle > timedelta(days=7):
+        candidate.add("recent_activity", W_STALE_WEEK, _hours(idle))
+    if ticket.status == TicketStatus.SOLVED and ticket.solved_at is not None:
+        candidate.add("recently_solved", W_SOLVED, _hours(now - ticket.solved_at))
+    incident = ticket.incident
+    if same_customer and incident is not None and features.incident_slug == incident.slug:
+        candidate.add("same_incident", W_INCIDENT, incident.slug)
+    if features.channel and features.channel != ticket.channel:
+        candidate.add("channel_switch", W_CHANNEL_SWITCH, f"{ticket.channel} → {features.channel}")
+    return candidate
+
+
+def _text_weight(similarity: float, *, chaser: bool) -> float:
+    """Similar text is evidence; dissimilar text is evidence against, except from a chaser
+    ("any news?" shares no words with the request it chases)."""
+    weight = 5.0 * (similarity - 0.55)
+    if chaser:
+        weight = max(weight, 0.0)
+    return round(weight, 2)
 
 
 def dedup_decide(features: ContactFeatures, *, now: datetime) -> DedupDecision:
+    """Follow-up, suggestion or new ticket for a contact (module docstring)."""
     customer = features.customer
-    if customer is None or customer.pk is None:
+    customer_id = customer.pk if customer is not None else None
+    new = prepare(features.text)
+    references = tuple(
+        dict.fromkeys(r for r in (features.booking_reference, *new.references) if r)
+    )[: MAX_TEXT_REFERENCES + 1]
+    tickets: list[Ticket] = []
+    if customer_id is not None:
+        tickets = customer_candidates(customer_id, now=now)
+    own_active = len(tickets)
+    if references:
+        tickets += reference_candidates(references, exclude_customer=customer_id)
+    if not tickets:
         return DedupDecision(action="new")
-    tickets = list(
-        Ticket.objects.filter(
-            customer_id=customer.pk,
-            status__in=ACTIVE_STATUSES,
-            merged_into__isnull=True,
-        ).order_by("-created_at")[:10]
-    )
-    best: Candidate | None = None
-    for ticket in tickets:
-        reasons: list[dict[str, Any]] = [{"kind": "same_customer"}]
-        score = 0.5
-        if features.request_type is not None and ticket.request_type_id == features.request_type.pk:
-            score += 0.2
-            reasons.append({"kind": "same_request_type"})
-        ref = str((ticket.custom_fields or {}).get("booking_reference") or "").strip().upper()
-        if features.booking_reference and ref and ref != features.booking_reference:
-            continue  # another booking: another matter
-        if features.booking_reference and ref == features.booking_reference:
-            score += 0.3
-            reasons.append({"kind": "booking_reference", "value": ref})
-        similarity = fuzz.token_set_ratio(features.text, ticket.subject) / 100
-        if similarity >= 0.6:
-            score += 0.2 * similarity
-            reasons.append({"kind": "similar_text", "value": round(similarity, 2)})
-        if now - ticket.created_at > RECENT:
-            score -= 0.2
-        if best is None or score > best.score:
-            best = Candidate(ticket=ticket, score=score, reasons=reasons)
-    if best is None:
+    candidates = [
+        c
+        for c in (
+            _score(
+                t,
+                features=features,
+                new=new,
+                references=references,
+                own_active=own_active,
+                now=now,
+            )
+            for t in tickets
+        )
+        if c is not None
+    ]
+    candidates.sort(key=lambda c: (-c.score, -c.ticket.created_at.timestamp()))
+    if not candidates:
         return DedupDecision(action="new")
-    if best.score >= 0.9 and features.by_primary_identity:
+    best = candidates[0]
+    rivals = [c for c in candidates[1:] if c.same_customer]
+    margin_ok = not rivals or best.score - rivals[0].score >= FOLLOW_UP_MARGIN
+    if (
+        best.same_customer
+        and features.by_primary_identity
+        and best.score >= FOLLOW_UP_SCORE
+        and margin_ok
+    ):
         return DedupDecision(
             action="follow_up", ticket=best.ticket, score=best.score, evidence=best.evidence
         )
-    if best.score >= 0.6:
-        return DedupDecision(action="suggest", score=best.score, suggestions=[best])
+    suggested = [c for c in candidates if c.score >= SUGGEST_SCORE][:MAX_SUGGESTIONS]
+    if suggested:
+        if not margin_ok and rivals:
+            best.add("ambiguous", W_AMBIGUOUS, rivals[0].ticket.reference)
+        return DedupDecision(action="suggest", score=best.score, suggestions=suggested)
     return DedupDecision(action="new")

@@ -18,21 +18,25 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
+from email.utils import formataddr
 from typing import Any
 
 from django.core.files.uploadedfile import UploadedFile
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import override
 
 from calmdesk.accounts.models import Team
+from calmdesk.core.models import OutboxMessage
+from calmdesk.core.outbox import outbox_enqueue
 from calmdesk.customers.models import Customer, Identity, IdentityKind
 from calmdesk.customers.services import ContactMatch, customer_match, customer_save_contact
 from calmdesk.incidents.linking import incident_for_intake
 from calmdesk.replies.services import autoresponder_limit_reached, autoresponder_queue
 from calmdesk.staffing.selectors import WaitEstimate, expected_wait
-from calmdesk.tickets.enums import TicketStatus
+from calmdesk.tickets.enums import Channel, TicketStatus
 from calmdesk.tickets.models import Message, RequestType, Ticket
 from calmdesk.tickets.services import (
     ticket_customer_reply,
@@ -41,10 +45,19 @@ from calmdesk.tickets.services import (
     ticket_prepare_for_incident,
 )
 
-from .dedup import ContactFeatures, DedupDecision, dedup_decide
+from .dedup import ContactFeatures, DedupDecision, dedup_decide, references_in
 from .models import Contact, ContactOutcome, MergeSuggestion
 
 BOOKING_REFERENCE_FIELD = "booking_reference"
+
+# A follow-up that came by one of these channels is confirmed to the ticket's email address
+# ("we added your message to CD-…", at most once an hour): the form and the API must not
+# show the ticket to whoever typed the address, and a new email expects an answer. Chat,
+# SMS and messaging continue the conversation where the customer is; phone calls are logged
+# by an agent.
+FOLLOW_UP_NOTICE_CHANNELS = frozenset({Channel.FORM, Channel.API, Channel.EMAIL})
+FOLLOW_UP_NOTICE_KIND = "follow_up_notice"
+FOLLOW_UP_NOTICE_INTERVAL = timedelta(hours=1)
 
 
 @dataclass
@@ -96,6 +109,8 @@ class ContactResult:
     duplicate: bool = False  # the same contact (external key / form token) was received before
     message: Message | None = None
     suggestions: list[MergeSuggestion] = field(default_factory=list)
+    # The "we added your message" email queued to the ticket's address (follow-ups only).
+    notice: OutboxMessage | None = None
 
     @property
     def followed_up(self) -> bool:
@@ -134,17 +149,23 @@ def _existing_conversation(
             return DedupDecision(
                 action="thread", ticket=thread, evidence={"reasons": [{"kind": "thread"}]}
             )
-    if match.customer is None:
+    text = f"{contact.subject}\n{contact.body_text}"
+    reference = contact.booking_reference
+    # An unknown customer costs no query, unless the contact names a booking reference
+    # (another customer's ticket on it: a family member, the same person's other address).
+    if match.customer is None and not reference and not references_in(text):
         return DedupDecision(action="new")
     return dedup_decide(
         ContactFeatures(
             customer=match.customer,
-            text=f"{contact.subject}\n{contact.body_text}",
+            text=text,
             request_type=contact.request_type,
-            booking_reference=contact.booking_reference,
+            booking_reference=reference,
             name=contact.name,
             channel=contact.channel,
             by_primary_identity=match.by_primary,
+            identity_kind=match.matched_by[0] if match.matched_by else "",
+            incident_slug=contact.incident_hint or "",
         ),
         now=now,
     )
@@ -213,6 +234,14 @@ def _follow_up(
             evidence=evidence,
             at=now,
         )
+        notice = None
+        if (
+            outcome == ContactOutcome.FOLLOW_UP
+            and contact.channel in FOLLOW_UP_NOTICE_CHANNELS
+            and contact.acknowledge
+            and not contact.auto_submitted
+        ):
+            notice = follow_up_notice_queue(ticket=ticket, message=message, now=now)
     ticket.refresh_from_db()
     return ContactResult(
         ticket=ticket,
@@ -221,6 +250,74 @@ def _follow_up(
         created=False,
         estimate=announced_estimate(ticket),
         message=message,
+        notice=notice,
+    )
+
+
+def follow_up_notice_queue(
+    *, ticket: Ticket, message: Message, now: datetime | None = None
+) -> OutboxMessage | None:
+    """Tell the ticket's own address that a new message was added to it (with the tracking
+    link), at most once per ``FOLLOW_UP_NOTICE_INTERVAL`` per address. Call inside the
+    follow-up's transaction.
+
+    The submitter of a form or an API request may not be the ticket's customer (the address
+    typed is unverified), so the reference and the link go only to the address we already
+    answer at, never back to the submitter."""
+    from calmdesk.inbox.services import tracking_url  # inbox imports this module
+    from calmdesk.replies.services import ack_message_id
+
+    to = ticket.customer.primary_email
+    if not to:
+        return None
+    since = timezone.now() - FOLLOW_UP_NOTICE_INTERVAL
+    if OutboxMessage.objects.filter(
+        to=to, kind=FOLLOW_UP_NOTICE_KIND, created_at__gte=since
+    ).exists():
+        return None
+    language = ticket.language if ticket.language else "en"
+    team = ticket.team
+    with override(language):
+        subject = _("We added your message to your request [%(reference)s]") % {
+            "reference": ticket.reference
+        }
+        body = "\n\n".join(
+            [
+                _("Hello %(name)s,") % {"name": ticket.customer.name}
+                if ticket.customer.name
+                else _("Hello,"),
+                _(
+                    "We received your new message and added it to your open request "
+                    "%(reference)s (%(subject)s), so that everything about it stays in one "
+                    "conversation. Your request keeps its place in the queue; you do not need "
+                    "to write again."
+                )
+                % {"reference": ticket.reference, "subject": ticket.subject},
+                _("Follow your request and write to us here: %(url)s")
+                % {"url": tracking_url(ticket)},
+                _(
+                    "If you did not write to us, you can ignore this email: only you receive "
+                    "the link to your request."
+                ),
+                team.name if team is not None else _("Customer service"),
+            ]
+        )
+    thread = ack_message_id(ticket)
+    return outbox_enqueue(
+        kind=FOLLOW_UP_NOTICE_KIND,
+        to=to,
+        delivery_key=f"{FOLLOW_UP_NOTICE_KIND}:{message.pk}",
+        subject=subject,
+        body_text=body + "\n",
+        headers={
+            "Auto-Submitted": "auto-replied",
+            "X-Auto-Response-Suppress": "All",
+            "In-Reply-To": thread,
+            "References": thread,
+        },
+        from_address=formataddr((team.name, team.email)) if team and team.email else "",
+        reply_to=team.email if team and team.email else "",
+        ticket_id=ticket.pk,
     )
 
 

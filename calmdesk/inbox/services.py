@@ -1,4 +1,5 @@
-"""Public intake: one submission → one ticket, acknowledged with an honest expected wait."""
+"""Public intake: one submission → one ticket (or a follow-up of the customer's open ticket on
+the same matter), acknowledged with an honest expected wait."""
 
 from __future__ import annotations
 
@@ -26,6 +27,9 @@ class IntakeResult:
     # ContactOutcome: "new", "suggested", or "follow_up" when the request was added to the
     # customer's open ticket on the same matter instead of opening another one.
     outcome: str = ContactOutcome.NEW
+    # The address the submitter gave: a follow-up's confirmation names it (and nothing of the
+    # ticket: the address is unverified, the submitter may not be the ticket's customer).
+    email: str = ""
 
     @property
     def tracking_url(self) -> str:
@@ -33,6 +37,7 @@ class IntakeResult:
 
     @property
     def followed_up(self) -> bool:
+        """The request was added to an open ticket: the submitter must not be shown it."""
         return self.outcome in (ContactOutcome.FOLLOW_UP, ContactOutcome.THREAD)
 
 
@@ -63,8 +68,12 @@ def intake_submit(
     acknowledgement (the policy in force and the crisis page). ``incident_hint`` is the slug
     of the crisis page whose form link the customer followed.
 
+    A follow-up gets no acknowledgement; the ticket's own address is told instead ("we added
+    your message to CD-…", at most once an hour) and the submitter sees neither the ticket's
+    reference nor its link (``IntakeResult.followed_up``).
+
     Idempotent on ``intake_key``: a second submission with the same key returns the first
-    ticket and creates nothing. The acknowledgement is never sent to auto-submitted mail.
+    outcome and creates nothing. The acknowledgement is never sent to auto-submitted mail.
     """
     result = contact_receive(
         InboundContact(
@@ -92,6 +101,7 @@ def intake_submit(
         created=result.created,
         estimate=result.estimate,
         outcome=result.outcome,
+        email=submission.email,
     )
 
 

@@ -12,6 +12,7 @@ from typing import Any
 
 from django.conf import settings
 from django.contrib import messages
+from django.core import signing
 from django.core.files.uploadedfile import UploadedFile
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.http.response import HttpResponseBase
@@ -151,6 +152,9 @@ def _form_page(request: HttpRequest, *, alias: FormAlias | None) -> HttpResponse
         # The crisis page's form link (/help?incident=<slug>): the form posts to its own URL.
         incident_hint=request.GET.get("incident", "")[:60] or None,
     )
+    if result.followed_up:
+        # Added to the customer's open ticket: the confirmation names only the address given.
+        return _see_other(reverse("inbox:thanks", args=[_added_token(result.email)]))
     return _see_other(reverse("inbox:thanks", args=[result.ticket.tracking_token]))
 
 
@@ -218,10 +222,34 @@ def _ticket_or_404(token: str) -> Ticket:
         raise Http404 from exc
 
 
+ADDED_SALT = "calmdesk.inbox.added"
+ADDED_MAX_AGE = 7 * 24 * 3600
+
+
+def _added_token(email: str) -> str:
+    """The confirmation of a follow-up: signed, holding only what the submitter typed."""
+    return signing.dumps({"email": email}, salt=ADDED_SALT, compress=True)
+
+
+def _added_email(token: str) -> str | None:
+    try:
+        value = signing.loads(token, salt=ADDED_SALT, max_age=ADDED_MAX_AGE)
+    except signing.BadSignature:
+        return None
+    return str(value.get("email", "")) if isinstance(value, dict) else None
+
+
 @require_GET
 @_private
 def thanks(request: HttpRequest, token: str) -> HttpResponse:
-    """The confirmation: reference, announced wait, private tracking link, what happens next."""
+    """The confirmation: reference, announced wait, private tracking link, what happens next.
+
+    A request added to the customer's open ticket (a follow-up) gets its own confirmation
+    without the ticket's reference, content or link: the address typed into the form is
+    unverified. The ticket's own address is told by email instead."""
+    email = _added_email(token)
+    if email is not None:
+        return render(request, "inbox/added.html", {"email": email})
     ticket = _ticket_or_404(token)
     return render(
         request,

@@ -4,7 +4,9 @@ import secrets
 
 from django.conf import settings
 from django.db import models
-from django.db.models import Q
+from django.db.models import F, Q
+from django.db.models.fields.json import KT
+from django.db.models.functions import Upper
 from django.utils import timezone
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
@@ -205,6 +207,14 @@ class Ticket(models.Model):
                 condition=Q(triage_recheck_at__isnull=False),
             ),
             models.Index(fields=["customer", "-created_at"], name="ticket_customer_idx"),
+            # One conversation per problem (conversations.dedup): other customers' active
+            # tickets on the booking reference a new contact names (a family, another address).
+            models.Index(
+                Upper(KT("custom_fields__booking_reference")),
+                F("created_at").desc(),
+                name="ticket_booking_ref_idx",
+                condition=Q(status__in=["new", "open", "pending"]),
+            ),
             # The "All" view and status views out of the queue: newest first.
             models.Index(fields=["-created_at", "-id"], name="ticket_created_idx"),
             # Team throughput (first replies in a window). Partial: it must not tempt the

@@ -7,6 +7,7 @@ import pytest
 from django.test import Client
 from django.utils import translation
 
+from calmdesk.conversations.models import Contact
 from calmdesk.core.models import OutboxMessage
 from calmdesk.inbox.models import FormField
 from calmdesk.inbox.selectors import wait_label
@@ -121,11 +122,21 @@ def test_long_idempotency_key_is_hashed_to_fit_and_still_deduplicates(client: Cl
     assert len(ticket.intake_key) <= 80
 
 
-def test_different_idempotency_keys_create_different_tickets(client: Client) -> None:
-    post(client, valid_body(), **{"Idempotency-Key": "one"})
-    post(client, valid_body(), **{"Idempotency-Key": "two"})
+def test_different_idempotency_keys_are_different_contacts(client: Client) -> None:
+    first = post(client, valid_body(), **{"Idempotency-Key": "one"})
+    # The same customer on the same matter: not a repeat, a second message on the same ticket.
+    second = post(client, valid_body(), **{"Idempotency-Key": "two"})
+    other = post(client, valid_body(email="kaan@example.com"), **{"Idempotency-Key": "three"})
 
+    assert (first.status_code, second.status_code, other.status_code) == (201, 202, 201)
     assert Ticket.objects.count() == 2
+    ticket = Ticket.objects.get(intake_key="api:one")
+    assert ticket.messages.count() == 2
+    assert sorted(str(key) for key in Contact.objects.values_list("external_key", flat=True)) == [
+        "api:one",
+        "api:three",
+        "api:two",
+    ]
 
 
 def test_invalid_email_is_422_with_the_forms_message_and_no_ticket(client: Client) -> None:
@@ -225,10 +236,10 @@ def test_body_over_the_size_cap_is_413(client: Client, settings: Any) -> None:
 def test_over_the_rate_limit_is_429_with_retry_after(client: Client, intake_limit: Any) -> None:
     intake_limit(2)
 
-    statuses = [post(client, valid_body()).status_code for _ in range(3)]
+    statuses = [post(client, valid_body(email=f"c{n}@example.com")).status_code for n in range(3)]
 
     assert statuses == [201, 201, 429]
-    last = post(client, valid_body())
+    last = post(client, valid_body(email="c3@example.com"))
     assert last.json()["code"] == "rate_limited"
     assert 1 <= int(last["Retry-After"]) <= 600
     assert Ticket.objects.count() == 2

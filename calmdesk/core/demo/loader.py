@@ -141,6 +141,14 @@ class _Planner:
         self._emails: set[str] = set()
         self._phones: set[str] = set()
         self._seq = 0
+        # Booking references of an earlier load: a second load is more demo data, not the
+        # same requests again (those would join the first load's tickets as follow-ups).
+        self._references = {
+            str(value).upper()
+            for value in Ticket.objects.filter(
+                custom_fields__has_key="booking_reference"
+            ).values_list("custom_fields__booking_reference", flat=True)
+        }
 
     def build(self, count: int) -> list[Step]:
         steps: list[Step] = []
@@ -152,6 +160,15 @@ class _Planner:
     def _step(self, at: datetime, ticket: int, action: str, **params: Any) -> Step:
         self._seq += 1
         return Step(at=at, seq=self._seq, ticket=ticket, action=action, params=params)
+
+    def _reference(self) -> str:
+        while True:
+            reference = "".join(
+                self.rng.choice("ABCDEFGHJKLMNPQRSTUVWXYZ23456789") for _ in range(6)
+            )
+            if reference not in self._references:
+                self._references.add(reference)
+                return reference
 
     def _customer(self) -> DemoCustomer:
         """Mostly a new customer; one in five writes again (their earlier tickets show)."""
@@ -197,7 +214,7 @@ class _Planner:
         created = self.now - age
         band = rng.choices([b for b, _w in DEPARTURE_BANDS], [w for _b, w in DEPARTURE_BANDS])[0]
         departure = self.now.date() + timedelta(days=rng.randint(*band))
-        reference = "".join(rng.choice("ABCDEFGHJKLMNPQRSTUVWXYZ23456789") for _ in range(6))
+        reference = self._reference()
         values = {
             "name": customer.name,
             "ref": reference,

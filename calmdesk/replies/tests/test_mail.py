@@ -42,6 +42,7 @@ def submit(
     *,
     email: str = "ayse@example.com",
     language: str = "tr",
+    booking_reference: str = "XK4R2Q",
     callbacks: Any,
     **kwargs: Any,
 ) -> IntakeResult:
@@ -52,7 +53,7 @@ def submit(
         request_type=request_type,
         subject="Uçuşum iptal edildi",
         message="Biletimin ücretini geri istiyorum.",
-        custom_fields={"booking_reference": "XK4R2Q"},
+        custom_fields={"booking_reference": booking_reference},
         language=language,
     )
     with callbacks(execute=True):
@@ -107,12 +108,22 @@ def test_persian_acknowledgement_writes_the_wait_with_persian_digits(
 def test_the_fourth_request_within_an_hour_gets_no_acknowledgement(
     refund: RequestType, smtp_server: Any, django_capture_on_commit_callbacks: Any
 ) -> None:
+    # Five bookings, five matters: five tickets (one booking's requests would be one ticket).
     results = []
-    for minute in (0, 10, 20, 30):
+    bookings = ("XK4R2Q", "M7TT2P", "B2WQ9D", "Z8KL4N")
+    for minute, booking in zip((0, 10, 20, 30), bookings, strict=True):
         with time_machine.travel(NOW + timedelta(minutes=minute), tick=False):
-            results.append(submit(refund, callbacks=django_capture_on_commit_callbacks))
+            results.append(
+                submit(
+                    refund,
+                    booking_reference=booking,
+                    callbacks=django_capture_on_commit_callbacks,
+                )
+            )
     with time_machine.travel(NOW + timedelta(minutes=61), tick=False):
-        after_an_hour = submit(refund, callbacks=django_capture_on_commit_callbacks)
+        after_an_hour = submit(
+            refund, booking_reference="R5PX7C", callbacks=django_capture_on_commit_callbacks
+        )
 
     acknowledged = [r.ticket.reference for r in results if r.ticket.outbox_messages.exists()]
     assert acknowledged == [r.ticket.reference for r in results[:3]]
