@@ -8,6 +8,8 @@ with autoescaping off (the mail is plain text); the context holds plain strings 
 from __future__ import annotations
 
 import logging
+import secrets
+from collections.abc import Sequence
 from datetime import datetime, timedelta
 from email.utils import formataddr, parseaddr
 from typing import Any
@@ -16,6 +18,7 @@ from django.conf import settings
 from django.template import Context, Template, TemplateSyntaxError
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
+from django.utils.crypto import salted_hmac
 from django.utils.translation import gettext as _
 from django.utils.translation import override
 
@@ -112,12 +115,20 @@ def mail_domain() -> str:
 
 
 def ack_message_id(ticket: Ticket) -> str:
-    """The acknowledgement's Message-ID: every later mail of the ticket threads under it."""
-    return f"<cd-{ticket.pk}-ack@{mail_domain()}>"
+    """The acknowledgement's Message-ID: every later mail of the ticket threads under it.
+
+    Unguessable (a keyed hash of the ticket with the site's secret), so a mail citing it in
+    In-Reply-To/References proves it answers our mail; and reproducible, so later replies
+    thread under it without storing it anywhere (it is also the ack's ``provider_id``).
+    """
+    token = salted_hmac("calmdesk.replies.ack_message_id", str(ticket.pk)).hexdigest()[:20]
+    return f"<cd-{ticket.pk}-ack.{token}@{mail_domain()}>"
 
 
 def reply_message_id(ticket: Ticket, message: Message) -> str:
-    return f"<cd-{ticket.pk}-m{message.pk}@{mail_domain()}>"
+    """A new Message-ID for the mail that carries ``message``, with a random part (proof, as
+    above); the caller stores it (``Message.external_id``, ``OutboxMessage.provider_id``)."""
+    return f"<cd-{ticket.pk}-m{message.pk}.{secrets.token_hex(10)}@{mail_domain()}>"
 
 
 def _team_addresses(team: Team | None) -> tuple[str, str]:
@@ -235,6 +246,8 @@ def autoresponder_queue(
         ticket_id=ticket.pk,
     )
     if row is not None:
+        # Bounces and replies find the row by our Message-ID.
+        OutboxMessage.objects.filter(pk=row.pk).update(provider_id=ack_message_id(ticket))
         record_event(
             ticket,
             EventType.AUTORESPONDER,
@@ -244,32 +257,84 @@ def autoresponder_queue(
     return row
 
 
-def agent_reply_queue(*, ticket: Ticket, message: Message, to: str) -> OutboxMessage | None:
-    """Queue the email that carries an agent's reply to the customer."""
+def agent_reply_queue(
+    *,
+    ticket: Ticket,
+    message: Message,
+    to: str,
+    from_address: str | None = None,
+    reply_to: str | None = None,
+    in_reply_to: str = "",
+    references: Sequence[str] = (),
+    cc: Sequence[str] = (),
+) -> OutboxMessage | None:
+    """Queue the email that carries an agent's reply to the customer.
+
+    ``from_address``/``reply_to`` default to the team's addresses; ``in_reply_to`` and
+    ``references`` (the customer's last mail and its chain) default to the acknowledgement.
+    The mail gets a new unguessable Message-ID, stored on the message (``external_id``) and on
+    the outbox row (``provider_id``) so replies thread back and bounces find the row. Each
+    address in ``cc`` gets its own outbox row (its own delivery status and bounce) carrying
+    the same message: To the customer, Cc the others. Returns the customer's row, None when
+    this reply was already queued.
+    """
     language = _language(ticket.language)
     context = _base_context(ticket, language)
     context["reply"] = message.body_text
     subject, body = render_message(
         kind=TemplateKind.AGENT_REPLY, language=language, context=context
     )
-    from_address, reply_to = _team_addresses(ticket.team)
+    team_from, team_reply_to = _team_addresses(ticket.team)
+    from_address = team_from if from_address is None else from_address
+    reply_to = team_reply_to if reply_to is None else reply_to
     thread = ack_message_id(ticket)
-    return outbox_enqueue(
-        kind=TemplateKind.AGENT_REPLY,
-        to=to,
-        delivery_key=f"reply:{message.pk}",
-        subject=_with_reference(subject, ticket.reference),
-        body_text=body,
-        headers={
-            "Message-ID": reply_message_id(ticket, message),
-            "In-Reply-To": thread,
-            "References": thread,
-        },
-        from_address=from_address,
-        reply_to=reply_to,
-        ticket_id=ticket.pk,
-        message_id=message.pk,
-    )
+    parent = in_reply_to or thread
+    chain = [ref for ref in references if ref] or [thread]
+    if parent not in chain:
+        chain.append(parent)
+    # An already stored id (a resent reply) is kept: replies to the first mail still thread.
+    message_id = message.external_id or reply_message_id(ticket, message)
+    headers = {
+        "Message-ID": message_id,
+        "In-Reply-To": parent,
+        "References": " ".join(_trim_references(chain)),
+    }
+    cc = [address for address in dict.fromkeys(cc) if address and address != to]
+    if cc:
+        headers["To"] = to
+        headers["Cc"] = ", ".join(cc)
+    row = None
+    for index, address in enumerate([to, *cc]):
+        key = f"reply:{message.pk}" if index == 0 else f"reply:{message.pk}:cc:{address}"
+        queued = outbox_enqueue(
+            kind=TemplateKind.AGENT_REPLY,
+            to=address,
+            delivery_key=key,
+            subject=_with_reference(subject, ticket.reference),
+            body_text=body,
+            headers=headers,
+            from_address=from_address,
+            reply_to=reply_to,
+            ticket_id=ticket.pk,
+            message_id=message.pk,
+        )
+        if queued is not None:
+            OutboxMessage.objects.filter(pk=queued.pk).update(provider_id=message_id)
+            queued.provider_id = message_id
+        if index == 0:
+            row = queued
+    if row is not None and message.external_id != message_id:
+        Message.objects.filter(pk=message.pk).update(external_id=message_id)
+        message.external_id = message_id
+    return row
+
+
+def _trim_references(chain: list[str], limit: int = 20) -> list[str]:
+    """RFC 5322 References: the first (the thread's root) and the most recent ids."""
+    unique = list(dict.fromkeys(chain))
+    if len(unique) <= limit:
+        return unique
+    return [unique[0], *unique[-(limit - 1) :]]
 
 
 # ------------------------------------------------------------------------------------------
