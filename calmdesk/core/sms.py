@@ -5,7 +5,10 @@
 - ``twilio://ACCOUNT_SID:AUTH_TOKEN@+FROMNUMBER``: Twilio's Messages REST API
   (``POST /2010-04-01/Accounts/{sid}/Messages.json``, form-encoded ``To``/``From``/``Body``,
   HTTP basic auth with the account SID and auth token). ``?base_url=http://127.0.0.1:8080``
-  points it elsewhere (tests, a proxy).
+  points it elsewhere (tests, a proxy). It is sent by the messaging app's Twilio adapter
+  (``calmdesk.messaging.providers.twilio``), the same code as replies to customers' texts.
+- ``messaging://<account id or name>``: an account configured in the admin (Messaging
+  accounts), so broadcasts go out from the number customers text.
 
 ``send_sms`` is called by the outbox when it delivers a row of channel ``sms``: a transport
 error raises, and the outbox retries with backoff.
@@ -13,16 +16,13 @@ error raises, and the outbox retries with backoff.
 
 from __future__ import annotations
 
-import base64
 import json
 import logging
 import secrets
-import urllib.error
-import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
-from urllib.parse import parse_qs, quote, unquote, urlencode, urlsplit
+from urllib.parse import parse_qs, unquote, urlsplit
 
 from django.conf import settings
 from django.utils import timezone
@@ -30,7 +30,6 @@ from django.utils import timezone
 log = logging.getLogger(__name__)
 
 TWILIO_API = "https://api.twilio.com"
-TIMEOUT_SECONDS = 20
 
 
 class SmsError(Exception):
@@ -59,7 +58,8 @@ class FileTransport:
 
 @dataclass(frozen=True)
 class TwilioTransport:
-    """Twilio Programmable Messaging: one POST per message."""
+    """Twilio Programmable Messaging: one POST per message, through the messaging app's Twilio
+    adapter (the env-configured default SMS account)."""
 
     account_sid: str
     auth_token: str
@@ -67,40 +67,47 @@ class TwilioTransport:
     base_url: str = TWILIO_API
 
     def send(self, *, to: str, body: str) -> str:
-        account = quote(self.account_sid)
-        url = f"{self.base_url.rstrip('/')}/2010-04-01/Accounts/{account}/Messages.json"
-        data = urlencode({"To": to, "From": self.from_number, "Body": body}).encode()
-        credentials = base64.b64encode(f"{self.account_sid}:{self.auth_token}".encode()).decode()
-        request = urllib.request.Request(  # noqa: S310 — the scheme comes from our own setting
-            url,
-            data=data,
-            method="POST",
-            headers={
-                "Authorization": f"Basic {credentials}",
-                "Content-Type": "application/x-www-form-urlencoded",
-                "Accept": "application/json",
+        from calmdesk.messaging.adapters import ProviderError, get_adapter
+        from calmdesk.messaging.models import MessagingAccount, Provider
+
+        account = MessagingAccount(
+            provider=Provider.TWILIO,
+            name="SMS_URL",
+            credentials={
+                "account_sid": self.account_sid,
+                "auth_token": self.auth_token,
+                "from_number": self.from_number,
             },
+            base_url=self.base_url,
         )
         try:
-            with urllib.request.urlopen(request, timeout=TIMEOUT_SECONDS) as response:  # noqa: S310
-                payload = json.loads(response.read() or b"{}")
-        except urllib.error.HTTPError as exc:
-            detail = _error_detail(exc)
-            raise SmsError(f"Twilio answered {exc.code}: {detail}") from exc
-        except (urllib.error.URLError, TimeoutError, ValueError) as exc:
-            raise SmsError(f"Twilio could not be reached: {exc}") from exc
-        sid = str(payload.get("sid") or "")
-        if not sid:
-            raise SmsError("Twilio accepted the request but returned no message sid")
-        return sid
+            return get_adapter(Provider.TWILIO).send(account, to, body)
+        except ProviderError as exc:
+            raise SmsError(str(exc)) from exc
 
 
-def _error_detail(exc: urllib.error.HTTPError) -> str:
-    try:
-        payload = json.loads(exc.read() or b"{}")
-    except ValueError:
-        return exc.reason or ""
-    return f"{payload.get('code', '')} {payload.get('message', '')}".strip()
+@dataclass(frozen=True)
+class AccountTransport:
+    """A messaging account configured in the admin (``messaging://<id or name>``)."""
+
+    account: str
+
+    def send(self, *, to: str, body: str) -> str:
+        from django.db.models import Q
+
+        from calmdesk.messaging.adapters import ProviderError, get_adapter
+        from calmdesk.messaging.models import MessagingAccount
+
+        lookup = Q(name=self.account)
+        if self.account.isdigit():
+            lookup |= Q(pk=int(self.account))
+        found = MessagingAccount.objects.filter(lookup, active=True).first()
+        if found is None:
+            raise SmsError(f"SMS_URL: no active messaging account {self.account!r}")
+        try:
+            return get_adapter(found.provider).send(found, to, body)
+        except ProviderError as exc:
+            raise SmsError(str(exc)) from exc
 
 
 def transport_from_url(url: str) -> SmsTransport:
@@ -121,7 +128,12 @@ def transport_from_url(url: str) -> SmsTransport:
             from_number=unquote(from_number).rstrip("/"),
             base_url=base_url,
         )
-    raise ValueError(f"SMS_URL: unknown scheme {scheme!r} (use file:// or twilio://)")
+    if scheme == "messaging":
+        name = unquote(rest.strip("/"))
+        if not name:
+            raise ValueError("SMS_URL: use messaging://<account id or name>")
+        return AccountTransport(name)
+    raise ValueError(f"SMS_URL: unknown scheme {scheme!r} (use file://, twilio:// or messaging://)")
 
 
 def get_transport() -> SmsTransport:

@@ -46,6 +46,13 @@ class MessagingAccountFormBase(forms.ModelForm):
     """The provider's credentials as ordinary fields (one group per provider); only the chosen
     provider's are kept. Secrets are never shown again; left empty, they keep their value."""
 
+    base_url = forms.URLField(
+        label=_("API base URL"),
+        required=False,
+        assume_scheme="https",
+        help_text=_("Leave empty for the provider's own API (set only for a proxy or tests)."),
+    )
+
     class Meta:
         model = MessagingAccount
         fields = ["provider", "name", "team", "base_url", "active"]
