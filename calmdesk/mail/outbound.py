@@ -35,7 +35,7 @@ from calmdesk.tickets.enums import Channel, EventType, MessageKind
 from calmdesk.tickets.events import record_event
 from calmdesk.tickets.models import Message, Ticket
 
-from .models import InboundEmail, Mailbox
+from .models import EmailDetails, InboundEmail, Mailbox
 from .selectors import mailbox_addresses
 
 log = logging.getLogger(__name__)
@@ -136,10 +136,10 @@ class Thread:
     cc: list[str] = field(default_factory=list)
 
 
-def _details(message: Message) -> object | None:
+def _details(message: Message) -> EmailDetails | None:
     try:
-        return message.email_details  # type: ignore[attr-defined,no-any-return]
-    except (ObjectDoesNotExist, AttributeError):
+        return message.email_details
+    except ObjectDoesNotExist:
         return None
 
 
@@ -165,7 +165,7 @@ def reply_thread(ticket: Ticket, *, to: str, reply_all: bool) -> Thread:
     if last_mail is None:
         return Thread()
     details = _details(last_mail)
-    references = str(getattr(details, "references", "") or "").split()
+    references = details.references.split() if details is not None else []
     parent = last_mail.external_id
     references.append(parent)
     ours = (
@@ -184,8 +184,7 @@ def reply_thread(ticket: Ticket, *, to: str, reply_all: bool) -> Thread:
     thread = Thread(in_reply_to=parent, references=list(dict.fromkeys(references)))
     if reply_all and details is not None:
         thread.cc = _reply_all(
-            _pairs(getattr(details, "to_addresses", []))
-            + _pairs(getattr(details, "cc_addresses", [])),
+            _pairs(details.to_addresses) + _pairs(details.cc_addresses),
             customer_id=ticket.customer_id,
             to=to,
         )

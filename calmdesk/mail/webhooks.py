@@ -146,7 +146,7 @@ def _error(status: int, code: str, message: str) -> JsonResponse:
 
 
 def _guarded(esp: str, view_class: type[AnymailCoreWebhookView]) -> Callable[..., HttpResponse]:
-    class Guarded(view_class):  # type: ignore[valid-type,misc]
+    class Guarded(view_class):
         def parse_events(self, request: HttpRequest) -> Any:
             try:
                 return super().parse_events(request)

@@ -179,8 +179,8 @@ def run_dovecot() -> Iterator[Dovecot]:
         shutil.rmtree(base, ignore_errors=True)
 
 
-@pytest.fixture(scope="session")
-def dovecot() -> Iterator[Dovecot]:
+@pytest.fixture(scope="session", name="dovecot")
+def dovecot_fixture() -> Iterator[Dovecot]:
     """The private Dovecot. Without ``/usr/sbin/dovecot`` the IMAP tests are skipped with the
     reason, except in CI (``CI=true``), where a missing server is a failure."""
     if not os.path.exists(DOVECOT):
@@ -192,8 +192,8 @@ def dovecot() -> Iterator[Dovecot]:
         yield server
 
 
-@pytest.fixture
-def imap(dovecot: Dovecot) -> Dovecot:
+@pytest.fixture(name="imap")
+def imap_fixture(dovecot: Dovecot) -> Dovecot:
     """The Dovecot with empty inboxes for this test."""
     for user in USERS:
         dovecot.empty(user)

@@ -15,7 +15,7 @@ from calmdesk.mail.imap import IdleWorker, idle_heartbeat, imap_fetch, imap_poll
 from calmdesk.mail.models import InboundEmail, InboundStatus, Mailbox
 from calmdesk.tickets.models import Message, Ticket
 
-from .dovecot import Dovecot, dovecot, imap  # noqa: F401  (fixtures)
+from .dovecot import Dovecot, dovecot_fixture, imap_fixture  # noqa: F401  (fixtures)
 from .transport_helpers import make_mailbox, raw_mail
 
 pytestmark = pytest.mark.django_db
@@ -239,9 +239,7 @@ def test_the_idle_worker_reconnects_with_exponential_backoff(imap: Dovecot) -> N
     mailbox = imap_mailbox(imap, imap_port=port)
     stop = CountingStop(times=5)
 
-    IdleWorker(
-        mailbox_id=mailbox.pk, stop=stop, backoff_seconds=2, max_backoff_seconds=10
-    ).run()
+    IdleWorker(mailbox_id=mailbox.pk, stop=stop, backoff_seconds=2, max_backoff_seconds=10).run()
 
     assert stop.waits == [2, 4, 8, 10, 10]
     mailbox.refresh_from_db()

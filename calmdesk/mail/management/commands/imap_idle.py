@@ -43,8 +43,14 @@ class Command(BaseCommand):
         def on_signal(signum: int, frame: FrameType | None) -> None:
             stop.set()
 
-        signal.signal(signal.SIGINT, on_signal)
-        signal.signal(signal.SIGTERM, on_signal)
+        previous = {sig: signal.signal(sig, on_signal) for sig in (signal.SIGINT, signal.SIGTERM)}
+        try:
+            self._run(stop, options)
+        finally:
+            for sig, handler in previous.items():
+                signal.signal(sig, handler)
+
+    def _run(self, stop: threading.Event, options: dict[str, Any]) -> None:
         known = {m.pk: m for m in imap_mailboxes()}
         wanted = options["mailboxes"] or sorted(known)
         missing = [pk for pk in wanted if pk not in known]
