@@ -480,13 +480,14 @@ def chat_reply_sender(*, ticket: Ticket, message: Message, contact: Contact | No
                     "name": public_agent_name(message.author_user)
                 }
         session.save(update_fields=["status", "agent", "agent_joined_at"])
+    reply = message_event(message)
+    # The agents' pages first: the visitor's read receipt must not overtake the message.
+    _push_agents(ticket.pk, reply)
     if joined:
         event = status_event(session, line=joined)
-        _push_visitor(session, event)
         _push_agents(ticket.pk, event)
-    reply = message_event(message)
+        _push_visitor(session, event)
     _push_visitor(session, reply)
-    _push_agents(ticket.pk, reply)
     return True
 
 

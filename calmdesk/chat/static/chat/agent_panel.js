@@ -16,7 +16,7 @@
   var endButton = document.getElementById("chat-end");
   var heartbeat = (parseInt(panel.dataset.heartbeat, 10) || 25) * 1000;
   var socket = null, retry = 0, pingTimer = null, typingTimer = null, typingSent = false, typingHide = null;
-  var readUpto = 0;
+  var readUpto = 0, seenUpto = 0;
 
   function conversation() { return document.getElementById("ticket-conversation"); }
 
@@ -65,6 +65,7 @@
     li.appendChild(body(ev.text));
     list.appendChild(li);
     if (kind === "inbound") { showTyping(false); markRead(); }
+    if (kind === "outbound" && ev.id <= seenUpto) markSeen(seenUpto);
   }
 
   function markRead() {
@@ -78,6 +79,8 @@
   }
 
   function markSeen(upto) {
+    seenUpto = Math.max(seenUpto, upto);
+    upto = seenUpto;
     var list = conversation();
     if (!list) return;
     list.querySelectorAll(".chat-seen").forEach(function (n) { n.remove(); });

@@ -1,0 +1,150 @@
+"""Live chat in a real browser, over real websockets (uvicorn + ``config.asgi``).
+
+A customer's own site (another origin) embeds the widget with one script tag; the customer opens
+it, sees the expected wait, and writes. An agent, signed in in a second browser context, finds
+the chat in the queue, opens it and sees the customer's next message and typing live, and
+answers from the live panel; the customer sees the agent typing, joining and the answer live.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import pytest
+
+from calmdesk.accounts.models import Team
+from calmdesk.chat.models import ChatSession, ChatWidget
+from calmdesk.core.testing.factories import AgentFactory
+from calmdesk.tickets.enums import Channel
+from calmdesk.tickets.models import Ticket
+from e2e.asgi_server import asgi_server, host_site  # noqa: F401  (fixtures)
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+AGENT_PASSWORD = "calm-pass-123"  # noqa: S105 - a test user
+TIMEOUT = 15_000
+
+
+@pytest.fixture
+def desk(asgi_server: Any, host_site: Any) -> Any:  # noqa: F811
+    team = Team.objects.create(
+        name="Chat",
+        slug="chat",
+        working_hours={
+            d: [["00:00", "23:59"]] for d in ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+        },
+    )
+    AgentFactory.create(
+        username="maria", first_name="Maria", password=AGENT_PASSWORD, profile__teams=[team]
+    )
+    ChatWidget.objects.create(
+        name="Ferries site", key="ferries", team=team, allowed_origins=host_site.url
+    )
+    host_site.html = (
+        "<!doctype html><html lang='en'><title>Aegean Ferries</title>"
+        "<h1>Aegean Ferries</h1><p>Timetables and bookings.</p>"
+        f'<script src="{asgi_server.url}/chat/widget.js" data-widget="ferries" async></script>'
+    )
+    return asgi_server
+
+
+def test_customer_and_agent_chat_live_with_typing_indicators(
+    desk: Any,
+    host_site: Any,  # noqa: F811
+    browser: Any,
+) -> None:
+    # The customer, on their own site, opens the chat and sees the wait before starting.
+    customer = browser.new_context(locale="en-GB")
+    shop = customer.new_page()
+    shop.set_default_timeout(TIMEOUT)
+    shop.goto(host_site.url)
+    shop.locator("#calmdesk-chat .launcher").click()
+    wait = shop.locator("#calmdesk-chat .note.wait")
+    wait.wait_for()
+    assert re.fullmatch(
+        r"Expected wait for an agent: within about \d+ (minutes|hours?)\.", wait.inner_text()
+    )
+    # Nobody online yet: the widget asks for an email address and says why.
+    assert "Leave your email address" in shop.locator("#calmdesk-chat .note.busy").inner_text()
+    shop.fill("#calmdesk-chat input[name=name]", "Leyla Sadeghi")
+    shop.fill("#calmdesk-chat input[name=email]", "leyla@example.com")
+    shop.fill("#calmdesk-chat textarea[name=text]", "Is the 14:00 ferry to Rhodes running?")
+    shop.locator("#calmdesk-chat button", has_text="Start the chat").click()
+    shop.locator("#calmdesk-chat li.m.visitor[data-id]", has_text="14:00 ferry").wait_for()
+
+    ticket = Ticket.objects.get()
+    assert ticket.channel == Channel.CHAT
+
+    # The agent finds it in the queue and opens it.
+    agent = browser.new_context(locale="en-GB")
+    desk_page = agent.new_page()
+    desk_page.set_default_timeout(TIMEOUT)
+    desk_page.goto(f"{desk.url}/accounts/login/")
+    desk_page.fill("input[name=username]", "maria")
+    desk_page.fill("input[name=password]", AGENT_PASSWORD)
+    desk_page.get_by_role("button", name="Sign in").click()
+    desk_page.wait_for_selector("table.queue tbody tr.queue-row")
+    row = desk_page.locator("table.queue tbody tr.queue-row", has_text=ticket.reference)
+    row.locator(".ref").click()
+    desk_page.locator("#chat-panel").wait_for()
+    desk_page.locator("#chat-presence.is-online").wait_for()
+
+    # The customer writes and types: it shows on the agent's page without a reload.
+    shop.fill("#calmdesk-chat .compose textarea", "Booking QX7T2M, two adults.")
+    shop.keyboard.press("Enter")
+    desk_page.locator("#ticket-conversation .msg-inbound", has_text="QX7T2M").wait_for()
+    shop.locator("#calmdesk-chat .compose textarea").press_sequentially("And a car")
+    desk_page.locator("#chat-typing", has_text="Leyla Sadeghi is typing…").wait_for()
+
+    # The agent types (the customer sees it) and answers live.
+    desk_page.locator("#chat-reply-body").press_sequentially("Yes, it sails")
+    shop.locator("#calmdesk-chat .typing", has_text="Maria is typing…").wait_for()
+    desk_page.locator("#chat-reply-body").fill("Yes, it sails on time today.")
+    desk_page.locator("#chat-reply button[type=submit]").click()
+    shop.locator("#calmdesk-chat li.sys", has_text="Maria joined the chat.").wait_for()
+    answer = shop.locator("#calmdesk-chat li.m.agent", has_text="Yes, it sails on time today.")
+    answer.wait_for()
+    assert answer.locator(".who").inner_text() == "Maria"
+    desk_page.locator("#ticket-conversation .msg-outbound", has_text="sails on time").wait_for()
+    # The customer's widget showed it: the agent sees it was seen.
+    desk_page.locator("#ticket-conversation .chat-seen").wait_for()
+
+    session = ChatSession.objects.get()
+    assert session.status == "active"
+    assert session.agent is not None
+    assert session.agent.username == "maria"
+    assert list(ticket.messages.values_list("kind", flat=True)) == [
+        "inbound",
+        "inbound",
+        "outbound",
+    ]
+
+    # A reload (a returning visitor) shows the conversation again.
+    shop.reload()
+    shop.locator("#calmdesk-chat .launcher").click()
+    shop.locator("#calmdesk-chat li.m.agent", has_text="sails on time").wait_for()
+    assert shop.locator("#calmdesk-chat li.m.visitor").count() == 2
+    customer.close()
+    agent.close()
+
+
+def test_the_widget_is_right_to_left_in_persian(
+    desk: Any,
+    host_site: Any,  # noqa: F811
+    browser: Any,
+) -> None:
+    host_site.html = host_site.html.replace(
+        'data-widget="ferries"', 'data-widget="ferries" data-lang="fa"'
+    )
+    context = browser.new_context(locale="fa-IR")
+    page = context.new_page()
+    page.set_default_timeout(TIMEOUT)
+    page.goto(host_site.url)
+    page.locator("#calmdesk-chat .launcher").click()
+    page.locator("#calmdesk-chat .note.wait").wait_for()
+
+    assert page.locator("#calmdesk-chat .cd").get_attribute("dir") == "rtl"
+    # The widget's styles stay in its shadow root: the host page's heading is untouched.
+    assert page.evaluate("getComputedStyle(document.querySelector('h1')).position") == "static"
+    context.close()
