@@ -202,7 +202,9 @@ def callbacks_list(
         callbacks = callbacks.filter(status__in=(CallbackStatus.DONE, CallbackStatus.CANCELLED))
     order = ("window_end", "id") if view in ("due", "upcoming") else ("-window_end", "-id")
     return list(
-        callbacks.select_related("ticket__customer", "ticket__team", "claimed_by__agent").order_by(
+        callbacks.select_related(
+            "ticket__customer", "ticket__team", "claimed_by__agent", "done_by__agent"
+        ).order_by(
             *order
         )[:limit]
     )
