@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from datetime import date, datetime, time
-from typing import Any
+from typing import Any, cast
 from zoneinfo import ZoneInfo, available_timezones
 
 import jdatetime
@@ -71,6 +72,11 @@ def parse_duration(text: str) -> int:
     return int(second) * 60
 
 
+class RequestTypeChoiceField(forms.ModelChoiceField):
+    def label_from_instance(self, obj: Any) -> str:
+        return str(obj.name())
+
+
 class WindowForm(forms.Form):
     """A callback window as a person gives it: a day, from, until, in their time zone."""
 
@@ -86,7 +92,7 @@ class WindowForm(forms.Form):
     def __init__(self, *args: Any, default_zone: str | None = None, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.persian = is_persian()
-        self.fields["timezone"].choices = zone_choices()
+        cast(forms.ChoiceField, self.fields["timezone"]).choices = zone_choices()
         zone = default_zone or LANGUAGE_ZONE.get((get_language() or "en")[:2])
         self.fields["timezone"].initial = zone or settings.TIME_ZONE
         date_widget = self.fields["date"].widget
@@ -97,14 +103,14 @@ class WindowForm(forms.Form):
         else:
             date_widget.input_type = "date"
 
-    def clean_date(self) -> date:
+    def clean_date(self) -> dt.date:
         return parse_local_date(self.cleaned_data["date"], persian=self.persian)
 
     def window(self) -> tuple[datetime, datetime, str]:
         """The window as aware datetimes in the chosen zone (valid form only)."""
         data = self.cleaned_data
         zone = ZoneInfo(data["timezone"])
-        day: date = data["date"]
+        day: dt.date = data["date"]
         start: time = data["start"]
         end: time = data["end"]
         return (
@@ -131,7 +137,7 @@ class PublicCallbackForm(WindowForm):
         widget=forms.TextInput(attrs={"type": "email", "dir": "ltr", "autocomplete": "email"}),
     )
     language = forms.ChoiceField(label=gettext_lazy("Language of the call"), choices=())
-    request_type = forms.ModelChoiceField(
+    request_type = RequestTypeChoiceField(
         label=gettext_lazy("What is it about?"),
         queryset=RequestType.objects.none(),
         required=False,
@@ -148,17 +154,18 @@ class PublicCallbackForm(WindowForm):
 
     def __init__(self, *args: Any, request_types: list[RequestType], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["language"].choices = [(code, _(name)) for code, name in settings.LANGUAGES]
+        cast(forms.ChoiceField, self.fields["language"]).choices = [
+            (code, str(name)) for code, name in settings.LANGUAGES
+        ]
         self.fields["language"].initial = (get_language() or "en")[:2]
-        field = self.fields["request_type"]
+        field = cast(forms.ModelChoiceField, self.fields["request_type"])
         field.queryset = RequestType.objects.filter(pk__in=[rt.pk for rt in request_types])
-        field.label_from_instance = lambda rt: rt.name()  # type: ignore[attr-defined]
         if not request_types:
             del self.fields["request_type"]
 
 
 class TrackingCallbackForm(WindowForm):
-    """"Ask us to call you back" on the customer's tracking page."""
+    """ "Ask us to call you back" on the customer's tracking page."""
 
     phone = forms.CharField(
         label=gettext_lazy("Phone number"),

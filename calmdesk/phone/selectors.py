@@ -204,9 +204,7 @@ def callbacks_list(
     return list(
         callbacks.select_related(
             "ticket__customer", "ticket__team", "claimed_by__agent", "done_by__agent"
-        ).order_by(
-            *order
-        )[:limit]
+        ).order_by(*order)[:limit]
     )
 
 

@@ -183,9 +183,8 @@ def ticket_panel_context(
     zone = ticket.team.time_zone if ticket.team_id and ticket.team else None
     attempt_forms = attempt_forms or {}
     for callback in panel["active_callbacks"]:
-        callback.attempt_form = attempt_forms.get(callback.pk) or AttemptForm(  # type: ignore[attr-defined]
-            prefix=f"cb{callback.pk}"
-        )
+        form = attempt_forms.get(callback.pk) or AttemptForm(prefix=f"cb{callback.pk}")
+        callback.attempt_form = form
     return {
         "ticket": ticket,
         **panel,
@@ -428,14 +427,14 @@ def call_new(request: HttpRequest) -> HttpResponse:
             )
         except DomainError as exc:
             _form_error(form, exc)
-    if call is None or call.ticket_id is None:
+    if call is None or call.ticket is None:
         context = {**_chrome(request), "form": form, "active_nav": "calls"}
         return render(request, "phone/call_new.html", context, status=400)
     messages.success(
         request, _("Call logged on %(reference)s.") % {"reference": call.ticket.reference}
     )
     try:
-        access_ticket(request.user, call.ticket_id)
+        access_ticket(request.user, call.ticket.pk)
     except (NotFound, PermissionDenied):
         return redirect("phone:calls")  # routed to a team this agent does not see
     return redirect("tickets:detail", ticket_id=call.ticket_id)
@@ -570,15 +569,16 @@ def _render_public(
     )
 
 
-def tracking_offer_context(ticket: Ticket, form: TrackingCallbackForm | None = None) -> dict[str, Any]:
+def tracking_offer_context(
+    ticket: Ticket, form: TrackingCallbackForm | None = None
+) -> dict[str, Any]:
     """What the tracking page's "call me back" box shows for the customer's own ticket."""
     phone = customer_phone(ticket)
     shown = tracking_callbacks(ticket)
     return {
         "ticket": ticket,
         "callbacks": shown,
-        "can_request": ticket.status != TicketStatus.CLOSED
-        and not any(c.is_active for c in shown),
+        "can_request": ticket.status != TicketStatus.CLOSED and not any(c.is_active for c in shown),
         "form": form or TrackingCallbackForm(initial={"phone": phone}),
         "form_token": uuid.uuid4().hex,
         "form_token_field": FORM_TOKEN_FIELD,
@@ -654,4 +654,3 @@ def tracking_callback_cancel(request: HttpRequest, token: str, callback_id: int)
     else:
         messages.error(request, _("This callback can no longer be cancelled."))
     return _see_other(reverse("inbox:track", args=[ticket.tracking_token]) + "#callback")
-

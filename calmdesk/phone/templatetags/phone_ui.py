@@ -38,7 +38,7 @@ def phone_ticket_panel(context: template.Context) -> dict[str, Any]:
 
 @register.inclusion_tag("phone/_callback_offer_panel.html", takes_context=True)
 def callback_offer(context: template.Context) -> dict[str, Any]:
-    """"Ask us to call you back" on the customer's tracking page (their own ticket)."""
+    """ "Ask us to call you back" on the customer's tracking page (their own ticket)."""
     from ..views import tracking_offer_context
 
     ticket = context["ticket"]

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -270,9 +270,7 @@ def test_the_calls_list_hides_calls_on_tickets_the_agent_cannot_see(
     assert client.get(f"/agent/calls/{Call.objects.get().pk}/").status_code == 404
 
 
-def test_the_standalone_log_a_call_page_opens_a_ticket(
-    agent_client: Client, team: Any
-) -> None:
+def test_the_standalone_log_a_call_page_opens_a_ticket(agent_client: Client, team: Any) -> None:
     response = agent_client.post(
         "/agent/calls/new/",
         {
@@ -383,7 +381,7 @@ def test_the_callback_page_shows_per_field_errors(client: Client, frozen: Any) -
 def test_the_callback_page_in_persian_takes_a_solar_hijri_date(
     client: Client, pbx: Any, frozen: Any
 ) -> None:
-    day = jdatetime.date.fromgregorian(date=datetime(2026, 3, 3).date())
+    day = jdatetime.date.fromgregorian(date=date(2026, 3, 3))
     persian_digits = str.maketrans("0123456789", "۰۱۲۳۴۵۶۷۸۹")
     typed = f"{day.year}/{day.month:02d}/{day.day:02d}".translate(persian_digits)
 
