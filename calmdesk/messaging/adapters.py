@@ -141,7 +141,8 @@ class CredentialField:
 class Adapter(ABC):
     """One messaging provider (see the module docstring)."""
 
-    provider: ClassVar[str]
+    provider: ClassVar[str]  # the account's ``provider`` and the webhook URL's segment
+    label: ClassVar[str | _StrPromise]
     channel: ClassVar[str]  # tickets.enums.Channel of its contacts and replies
     outbox_channel: ClassVar[str]  # core.models.OutboxChannel of its outgoing rows
     identity_kind: ClassVar[str]  # customers.models.IdentityKind of its handles

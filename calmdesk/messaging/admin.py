@@ -3,6 +3,7 @@ console), the stored webhook deliveries (replay), and the messages received."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 from typing import Any
 
@@ -46,6 +47,7 @@ class MessagingAccountFormBase(forms.ModelForm):
     """The provider's credentials as ordinary fields (one group per provider); only the chosen
     provider's are kept. Secrets are never shown again; left empty, they keep their value."""
 
+    provider = forms.ChoiceField(label=_("provider"), choices=())
     base_url = forms.URLField(
         label=_("API base URL"),
         required=False,
@@ -59,6 +61,9 @@ class MessagingAccountFormBase(forms.ModelForm):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
+        provider_field = self.fields["provider"]
+        assert isinstance(provider_field, forms.ChoiceField)
+        provider_field.choices = [(a.provider, a.label) for a in adapters()]
         stored = self.instance.credentials or {}
         for adapter in adapters():
             mine = self.instance.pk is not None and self.instance.provider == adapter.provider
@@ -115,22 +120,21 @@ class MessagingAccountAdmin(admin.ModelAdmin):
         fieldsets: list[Any] = [
             (None, {"fields": ["provider", "name", "team", "active", "webhook_url_display"]})
         ]
-        for adapter in adapters():
-            fieldsets.append(
-                (
-                    gettext("%(provider)s credentials (used when the provider is %(provider)s)")
-                    % {"provider": adapter.provider.title()},
-                    {
-                        "fields": [
-                            _field_name(adapter.provider, spec.key)
-                            for spec in adapter.credential_fields
-                        ],
-                        "classes": []
-                        if obj is None or obj.provider == adapter.provider
-                        else ["collapse"],
-                    },
-                )
+        fieldsets += [
+            (
+                gettext("%(provider)s credentials") % {"provider": adapter.label},
+                {
+                    "fields": [
+                        _field_name(adapter.provider, spec.key)
+                        for spec in adapter.credential_fields
+                    ],
+                    "classes": []
+                    if obj is None or obj.provider == adapter.provider
+                    else ["collapse"],
+                },
             )
+            for adapter in adapters()
+        ]
         fieldsets.append((_("Advanced"), {"fields": ["base_url"], "classes": ["collapse"]}))
         return fieldsets
 
@@ -193,7 +197,7 @@ class WebhookDeliveryAdmin(admin.ModelAdmin):
     date_hierarchy = "received_at"
     list_select_related = ["account"]
     actions = ["replay"]
-    fields = [
+    fields = (
         "account",
         "status",
         "summary",
@@ -206,7 +210,7 @@ class WebhookDeliveryAdmin(admin.ModelAdmin):
         "url",
         "headers_display",
         "body_display",
-    ]
+    )
     readonly_fields = fields
 
     def has_add_permission(self, request: HttpRequest) -> bool:
@@ -226,10 +230,8 @@ class WebhookDeliveryAdmin(admin.ModelAdmin):
     @admin.display(description=_("body"))
     def body_display(self, obj: WebhookDelivery) -> str:
         text = bytes(obj.body or b"").decode("utf-8", "replace")
-        try:
+        with contextlib.suppress(ValueError):
             text = json.dumps(json.loads(text), indent=2, ensure_ascii=False)
-        except ValueError:
-            pass
         return format_html("<pre style='white-space: pre-wrap'>{}</pre>", text[:20000])
 
     @admin.action(description=_("Process again"))
@@ -243,9 +245,7 @@ class WebhookDeliveryAdmin(admin.ModelAdmin):
                 done += 1
             else:
                 delivery.refresh_from_db()
-                self.message_user(
-                    request, f"{delivery.pk}: {delivery.error[:300]}", messages.ERROR
-                )
+                self.message_user(request, f"{delivery.pk}: {delivery.error[:300]}", messages.ERROR)
         self.message_user(request, gettext("%(count)s processed.") % {"count": done})
 
 

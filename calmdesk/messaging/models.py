@@ -24,6 +24,9 @@ def new_webhook_key() -> str:
 
 
 class Provider(models.TextChoices):
+    """The providers built in. The field holds any registered provider module's name (no
+    choices at the database level: a new provider is one module, no migration)."""
+
     TWILIO = "twilio", _("Twilio SMS")
     WHATSAPP = "whatsapp", _("WhatsApp Cloud API")
     TELEGRAM = "telegram", _("Telegram bot")
@@ -36,7 +39,7 @@ class MessagingAccount(models.Model):
     every request is also signed with the account's secret (verified before anything is stored).
     """
 
-    provider = models.CharField(_("provider"), max_length=20, choices=Provider.choices)
+    provider = models.CharField(_("provider"), max_length=20)
     name = models.CharField(_("name"), max_length=120)
     team = models.ForeignKey(
         "accounts.Team",
@@ -66,7 +69,7 @@ class MessagingAccount(models.Model):
         verbose_name_plural = _("messaging accounts")
 
     def __str__(self) -> str:
-        return f"{self.name} ({self.get_provider_display()})"
+        return f"{self.name} ({self.provider})"
 
     def credential(self, key: str) -> str:
         value: Any = (self.credentials or {}).get(key, "")
@@ -135,12 +138,15 @@ class ReceivedMessage(models.Model):
     the conversation it joined, and where a reply to it goes (``address`` on ``account``)."""
 
     account = models.ForeignKey(
-        MessagingAccount, on_delete=models.CASCADE, related_name="received", verbose_name=_("account")
+        MessagingAccount,
+        on_delete=models.CASCADE,
+        related_name="received",
+        verbose_name=_("account"),
     )
     delivery = models.ForeignKey(
         WebhookDelivery, null=True, blank=True, on_delete=models.SET_NULL, related_name="messages"
     )
-    provider = models.CharField(_("provider"), max_length=20, choices=Provider.choices)
+    provider = models.CharField(_("provider"), max_length=20)
     external_id = models.CharField(_("provider message id"), max_length=255)
     # The customer's identity value ("+905321234567", "telegram:123") and where replies go
     # ("+905321234567", the Telegram chat id).
@@ -172,9 +178,7 @@ class ReceivedMessage(models.Model):
         verbose_name = _("received message")
         verbose_name_plural = _("received messages")
         constraints = [
-            models.UniqueConstraint(
-                fields=["provider", "external_id"], name="msg_received_unique"
-            )
+            models.UniqueConstraint(fields=["provider", "external_id"], name="msg_received_unique")
         ]
         indexes = [
             # The open conversation of a handle; the WhatsApp 24-hour window.

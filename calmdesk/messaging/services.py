@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import logging
 import secrets
+from collections.abc import Callable
 from datetime import datetime, timedelta
 
 from django.conf import settings
@@ -68,7 +69,7 @@ SWEEP_GRACE = timedelta(minutes=1)
 MAX_BODY_BYTES = 1024 * 1024
 
 
-class Deferred(Exception):  # noqa: N818 — not an error: try again a little later
+class Deferred(Exception):
     """Processing must wait (a receipt for a message still being sent)."""
 
 
@@ -349,7 +350,9 @@ def _download(
     notes: list[str] = []
     for index, ref in enumerate(media):
         if index >= int(conf["ATTACHMENT_MAX_FILES"]):
-            notes.append(_("(%(count)s more attachments not stored)") % {"count": len(media) - index})
+            notes.append(
+                _("(%(count)s more attachments not stored)") % {"count": len(media) - index}
+            )
             break
         try:
             got = adapter.download(account, ref, max_bytes=max_bytes)
@@ -434,7 +437,7 @@ def _opt_out(
             to=item.address,
             delivery_key=f"messaging-opt-out:{adapter.provider}:{item.id}",
             body_text=text,
-            headers={"account": account.pk},
+            headers={"account": str(account.pk)},
         )
 
 
@@ -466,7 +469,10 @@ def ack_queue(
     wait (in the ticket's language), where to follow it; at most one per address per hour."""
     now = now or timezone.now()
     recent = OutboxMessage.objects.filter(
-        to=address, kind=ACK_KIND, channel=adapter.outbox_channel, created_at__gte=now - timedelta(hours=1)
+        to=address,
+        kind=ACK_KIND,
+        channel=adapter.outbox_channel,
+        created_at__gte=now - timedelta(hours=1),
     ).count()
     if recent >= ACK_PER_HOUR:
         return None
@@ -489,7 +495,7 @@ def ack_queue(
         to=address,
         delivery_key=f"messaging-ack:{ticket.pk}",
         body_text=text,
-        headers={"account": account.pk},
+        headers={"account": str(account.pk)},
         ticket_id=ticket.pk,
     )
     if row is not None:
@@ -522,7 +528,7 @@ def _welcome_queue(
         to=item.address,
         delivery_key=f"messaging-start:{adapter.provider}:{item.id}",
         body_text=text,
-        headers={"account": account.pk},
+        headers={"account": str(account.pk)},
     )
 
 
@@ -563,7 +569,7 @@ def reply_queue(
         to=route.address,
         delivery_key=f"reply:{message.pk}",
         body_text=body,
-        headers={"account": route.account_id},
+        headers={"account": str(route.account_id)},
         ticket_id=ticket.pk,
         message_id=message.pk,
     )
@@ -595,7 +601,7 @@ def _window_closed(
         to=route.address,
         delivery_key=f"reply:{message.pk}",
         body_text=body,
-        headers={"account": route.account_id},
+        headers={"account": str(route.account_id)},
         ticket_id=ticket.pk,
         message_id=message.pk,
     )
@@ -609,11 +615,13 @@ def _window_closed(
                 "Ask them to write again, or reach them on another channel."
             ),
         )
-    record_event(ticket, EventType.DELIVERY, at=now, data={**data, "outbox": row.pk if row else None})
+    record_event(
+        ticket, EventType.DELIVERY, at=now, data={**data, "outbox": row.pk if row else None}
+    )
     return True
 
 
-def reply_sender(channel: str):  # type: ignore[no-untyped-def]
+def reply_sender(channel: str) -> Callable[..., bool]:
     """The function ``conversations.outbound`` calls for a reply on ``channel``."""
 
     def send(*, ticket: Ticket, message: Message, contact: object = None) -> bool:

@@ -1,5 +1,5 @@
 """One module per messaging provider; importing this package registers them all."""
 
-from . import telegram, twilio, whatsapp  # noqa: F401
+from . import telegram, twilio, whatsapp
 
 __all__ = ["telegram", "twilio", "whatsapp"]

@@ -41,12 +41,13 @@ from ..models import MessagingAccount
 from .common import extension_for
 
 TELEGRAM_API = "https://api.telegram.org"
-SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
+SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"  # noqa: S105 — a header name
 MEDIA_TYPES = ("document", "audio", "voice", "video", "video_note", "sticker", "animation")
 
 
 class TelegramAdapter(Adapter):
     provider = "telegram"
+    label = _("Telegram bot")
     channel = Channel.TELEGRAM
     outbox_channel = OutboxChannel.TELEGRAM
     identity_kind = IdentityKind.MESSAGING
@@ -124,7 +125,9 @@ class TelegramAdapter(Adapter):
         if media.size and media.size > max_bytes:
             raise http.MediaTooLarge(media.size)
         response = http.call(
-            "POST", self._bot_url(account, "getFile"), provider="Telegram",
+            "POST",
+            self._bot_url(account, "getFile"),
+            provider="Telegram",
             json={"file_id": media.ref},
         )
         result = _result(response)
@@ -240,7 +243,9 @@ def _described(message: dict[str, Any], text: str) -> str:
     place = message.get("location") or (message.get("venue") or {}).get("location")
     if place:
         lat, lon = place.get("latitude"), place.get("longitude")
-        return gettext("Location: %(lat)s, %(lon)s https://www.openstreetmap.org/?mlat=%(lat)s&mlon=%(lon)s") % {
+        return gettext(
+            "Location: %(lat)s, %(lon)s https://www.openstreetmap.org/?mlat=%(lat)s&mlon=%(lon)s"
+        ) % {
             "lat": lat,
             "lon": lon,
         }

@@ -55,15 +55,14 @@ def twilio_signature(auth_token: str, url: str, params: list[tuple[str, str]]) -
     grouped: dict[str, list[str]] = defaultdict(list)
     for key, value in params:
         grouped[key].append(value)
-    data = url + "".join(
-        key + value for key in sorted(grouped) for value in sorted(grouped[key])
-    )
+    data = url + "".join(key + value for key in sorted(grouped) for value in sorted(grouped[key]))
     digest = hmac.new(auth_token.encode(), data.encode("utf-8"), hashlib.sha1).digest()
     return base64.b64encode(digest).decode()
 
 
 class TwilioAdapter(Adapter):
     provider = "twilio"
+    label = _("Twilio SMS")
     channel = Channel.SMS
     outbox_channel = OutboxChannel.SMS
     identity_kind = IdentityKind.PHONE
@@ -101,8 +100,7 @@ class TwilioAdapter(Adapter):
             return False
         params = self._params(request)
         return any(
-            signatures_match(twilio_signature(token, url, params), given)
-            for url in request.urls()
+            signatures_match(twilio_signature(token, url, params), given) for url in request.urls()
         )
 
     def parse(self, account: MessagingAccount, request: WebhookRequest) -> list[Item]:
@@ -161,7 +159,9 @@ class TwilioAdapter(Adapter):
         content_type = media.content_type or content_type or "application/octet-stream"
         name = media.ref.rstrip("/").rpartition("/")[2] or "media"
         return DownloadedMedia(
-            filename=f"{name}{extension_for(content_type)}", content_type=content_type, content=content
+            filename=f"{name}{extension_for(content_type)}",
+            content_type=content_type,
+            content=content,
         )
 
     # -- Outbound --------------------------------------------------------------------------

@@ -62,6 +62,7 @@ def whatsapp_signature(app_secret: str, body: bytes) -> str:
 
 class WhatsAppAdapter(Adapter):
     provider = "whatsapp"
+    label = _("WhatsApp Cloud API")
     channel = Channel.WHATSAPP
     outbox_channel = OutboxChannel.WHATSAPP
     identity_kind = IdentityKind.PHONE
@@ -90,7 +91,9 @@ class WhatsAppAdapter(Adapter):
             "verify_token",
             _("Verify token"),
             generate=True,
-            help_text=_("Enter the same token in the app's webhook settings (left empty: made up)."),
+            help_text=_(
+                "Enter the same token in the app's webhook settings (left empty: made up)."
+            ),
         ),
         CredentialField(
             "api_version",
@@ -256,7 +259,9 @@ def _message(message: dict[str, Any], names: dict[str, str], route: str) -> Inbo
         place = message.get("location") or {}
         label = " — ".join(str(place[k]) for k in ("name", "address") if place.get(k))
         lat, lon = place.get("latitude"), place.get("longitude")
-        text = gettext("Location: %(label)s https://www.openstreetmap.org/?mlat=%(lat)s&mlon=%(lon)s") % {
+        text = gettext(
+            "Location: %(label)s https://www.openstreetmap.org/?mlat=%(lat)s&mlon=%(lon)s"
+        ) % {
             "label": label or f"{lat}, {lon}",
             "lat": lat,
             "lon": lon,

@@ -23,7 +23,7 @@ def team() -> Any:
 
 
 def _account(provider: str, fake: FakeProviders, team: Any) -> MessagingAccount:
-    return MessagingAccountFactory(provider=provider, base_url=fake.base_url, team=team)
+    return MessagingAccountFactory.create(provider=provider, base_url=fake.base_url, team=team)
 
 
 @pytest.fixture
@@ -50,7 +50,8 @@ def post(client: Client, django_capture_on_commit_callbacks: Any) -> Post:
         with django_capture_on_commit_callbacks(execute=True):
             return client.generic(
                 request.method,
-                urlsplit(request.url).path + ("?" + urlsplit(request.url).query if urlsplit(request.url).query else ""),
+                urlsplit(request.url).path
+                + ("?" + urlsplit(request.url).query if urlsplit(request.url).query else ""),
                 request.body,
                 content_type=request.content_type,
                 headers=request.headers if headers is None else headers,

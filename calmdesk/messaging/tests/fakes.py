@@ -100,9 +100,7 @@ class FakeProviders:
     def _twilio(self, recorded: Recorded, route: str) -> Any:
         expected = "Basic " + base64.b64encode(f"{TWILIO_SID}:{TWILIO_TOKEN}".encode()).decode()
         if recorded.headers.get("authorization") != expected:
-            return self._reject(
-                recorded, "auth", 401, {"code": 20003, "message": "Authenticate"}
-            )
+            return self._reject(recorded, "auth", 401, {"code": 20003, "message": "Authenticate"})
         if route != f"/2010-04-01/Accounts/{TWILIO_SID}/Messages.json" or recorded.method != "POST":
             return self._reject(recorded, "path", 404, {"code": 20404, "message": "Not found"})
         if not recorded.headers.get("content-type", "").startswith(
@@ -110,15 +108,26 @@ class FakeProviders:
         ):
             return self._reject(recorded, "content type", 400, {"code": 0, "message": "form"})
         form = recorded.form
-        if not form.get("To") or not form.get("Body") or not (
-            form.get("From") or form.get("MessagingServiceSid")
+        if (
+            not form.get("To")
+            or not form.get("Body")
+            or not (form.get("From") or form.get("MessagingServiceSid"))
         ):
             return self._reject(
-                recorded, "fields", 400, {"code": 21604, "message": "A 'To' phone number is required."}
+                recorded,
+                "fields",
+                400,
+                {"code": 21604, "message": "A 'To' phone number is required."},
             )
         if len(form["Body"][0]) > 1600:
             return self._reject(
-                recorded, "length", 400, {"code": 21617, "message": "The concatenated message body exceeds the 1600 character limit."}
+                recorded,
+                "length",
+                400,
+                {
+                    "code": 21617,
+                    "message": "The concatenated message body exceeds the 1600 character limit.",
+                },
             )
         sid = f"SM{self.counter:032d}"
         return 201, "application/json", json.dumps({"sid": sid, "status": "queued"}).encode()
@@ -129,14 +138,27 @@ class FakeProviders:
                 recorded,
                 "auth",
                 401,
-                {"error": {"message": "Invalid OAuth access token.", "type": "OAuthException", "code": 190}},
+                {
+                    "error": {
+                        "message": "Invalid OAuth access token.",
+                        "type": "OAuthException",
+                        "code": 190,
+                    }
+                },
             )
         match = re.fullmatch(r"/v\d+\.\d+/(\w+)(/messages)?", route)
         if match is None:
-            return self._reject(recorded, "path", 400, {"error": {"message": "Unknown path", "code": 100}})
+            return self._reject(
+                recorded, "path", 400, {"error": {"message": "Unknown path", "code": 100}}
+            )
         if match.group(2):
             if match.group(1) != WA_NUMBER_ID or recorded.method != "POST":
-                return self._reject(recorded, "path", 400, {"error": {"message": "Unsupported post request", "code": 100}})
+                return self._reject(
+                    recorded,
+                    "path",
+                    400,
+                    {"error": {"message": "Unsupported post request", "code": 100}},
+                )
             payload = recorded.json
             if not (
                 payload.get("messaging_product") == "whatsapp"
@@ -144,37 +166,70 @@ class FakeProviders:
                 and isinstance(payload.get("text", {}).get("body"), str)
                 and str(payload.get("to", "")).isdigit()
             ):
-                return self._reject(recorded, "payload", 400, {"error": {"message": "(#100) Invalid parameter", "code": 100}})
+                return self._reject(
+                    recorded,
+                    "payload",
+                    400,
+                    {"error": {"message": "(#100) Invalid parameter", "code": 100}},
+                )
             if len(payload["text"]["body"]) > 4096:
-                return self._reject(recorded, "length", 400, {"error": {"message": "(#100) Param text['body'] must be at most 4096 characters long.", "code": 100}})
+                return self._reject(
+                    recorded,
+                    "length",
+                    400,
+                    {
+                        "error": {
+                            "message": "(#100) Param text['body'] must be at most 4096 characters.",
+                            "code": 100,
+                        }
+                    },
+                )
             wamid = f"wamid.OUT{self.counter:08d}"
-            return 200, "application/json", json.dumps(
-                {
-                    "messaging_product": "whatsapp",
-                    "contacts": [{"input": payload["to"], "wa_id": payload["to"]}],
-                    "messages": [{"id": wamid}],
-                }
-            ).encode()
+            return (
+                200,
+                "application/json",
+                json.dumps(
+                    {
+                        "messaging_product": "whatsapp",
+                        "contacts": [{"input": payload["to"], "wa_id": payload["to"]}],
+                        "messages": [{"id": wamid}],
+                    }
+                ).encode(),
+            )
         media_id = match.group(1)
         if f"wa-{media_id}" not in self.files:
-            return self._reject(recorded, "media", 404, {"error": {"message": "Unsupported get request", "code": 100}})
+            return self._reject(
+                recorded,
+                "media",
+                404,
+                {"error": {"message": "Unsupported get request", "code": 100}},
+            )
         content, content_type = self.files[f"wa-{media_id}"]
-        return 200, "application/json", json.dumps(
-            {
-                "messaging_product": "whatsapp",
-                "url": f"{self.base_url}/media/wa-{media_id}",
-                "mime_type": content_type,
-                "sha256": "x",
-                "file_size": str(len(content)),
-                "id": media_id,
-            }
-        ).encode()
+        return (
+            200,
+            "application/json",
+            json.dumps(
+                {
+                    "messaging_product": "whatsapp",
+                    "url": f"{self.base_url}/media/wa-{media_id}",
+                    "mime_type": content_type,
+                    "sha256": "x",
+                    "file_size": str(len(content)),
+                    "id": media_id,
+                }
+            ).encode(),
+        )
 
     def _telegram(self, recorded: Recorded, route: str) -> Any:
         if route.startswith("/file/bot"):
             prefix = f"/file/bot{TG_TOKEN}/"
             if not route.startswith(prefix):
-                return self._reject(recorded, "auth", 404, {"ok": False, "error_code": 404, "description": "Not Found"})
+                return self._reject(
+                    recorded,
+                    "auth",
+                    404,
+                    {"ok": False, "error_code": 404, "description": "Not Found"},
+                )
             name = route.removeprefix(prefix)
             if f"tg-{name}" not in self.files:
                 return 404, "text/plain", b"not found"
@@ -182,27 +237,78 @@ class FakeProviders:
             return 200, content_type, content
         prefix = f"/bot{TG_TOKEN}/"
         if not route.startswith(prefix):
-            return self._reject(recorded, "auth", 401, {"ok": False, "error_code": 401, "description": "Unauthorized"})
+            return self._reject(
+                recorded,
+                "auth",
+                401,
+                {"ok": False, "error_code": 401, "description": "Unauthorized"},
+            )
         method = route.removeprefix(prefix)
         payload = recorded.json if recorded.body else {}
         if method == "sendMessage":
             if not payload.get("chat_id") or not isinstance(payload.get("text"), str):
-                return self._reject(recorded, "payload", 400, {"ok": False, "error_code": 400, "description": "Bad Request: message text is empty"})
+                return self._reject(
+                    recorded,
+                    "payload",
+                    400,
+                    {
+                        "ok": False,
+                        "error_code": 400,
+                        "description": "Bad Request: message text is empty",
+                    },
+                )
             if len(payload["text"]) > 4096:
-                return self._reject(recorded, "length", 400, {"ok": False, "error_code": 400, "description": "Bad Request: message is too long"})
-            result = {"message_id": self.counter, "chat": {"id": int(payload["chat_id"])}, "text": payload["text"]}
+                return self._reject(
+                    recorded,
+                    "length",
+                    400,
+                    {
+                        "ok": False,
+                        "error_code": 400,
+                        "description": "Bad Request: message is too long",
+                    },
+                )
+            result = {
+                "message_id": self.counter,
+                "chat": {"id": int(payload["chat_id"])},
+                "text": payload["text"],
+            }
             return 200, "application/json", json.dumps({"ok": True, "result": result}).encode()
         if method == "getFile":
             file_id = payload.get("file_id", "")
             path = f"photos/{file_id}.jpg"
             if f"tg-{path}" not in self.files:
-                return self._reject(recorded, "file", 400, {"ok": False, "error_code": 400, "description": "Bad Request: invalid file_id"})
-            return 200, "application/json", json.dumps({"ok": True, "result": {"file_id": file_id, "file_path": path}}).encode()
+                return self._reject(
+                    recorded,
+                    "file",
+                    400,
+                    {"ok": False, "error_code": 400, "description": "Bad Request: invalid file_id"},
+                )
+            return (
+                200,
+                "application/json",
+                json.dumps(
+                    {"ok": True, "result": {"file_id": file_id, "file_path": path}}
+                ).encode(),
+            )
         if method == "setWebhook":
-            if not str(payload.get("url", "")).startswith("http") or not payload.get("secret_token"):
-                return self._reject(recorded, "payload", 400, {"ok": False, "error_code": 400, "description": "Bad Request: bad webhook"})
-            return 200, "application/json", json.dumps({"ok": True, "result": True, "description": "Webhook was set"}).encode()
-        return self._reject(recorded, "method", 404, {"ok": False, "error_code": 404, "description": "Not Found"})
+            if not str(payload.get("url", "")).startswith("http") or not payload.get(
+                "secret_token"
+            ):
+                return self._reject(
+                    recorded,
+                    "payload",
+                    400,
+                    {"ok": False, "error_code": 400, "description": "Bad Request: bad webhook"},
+                )
+            return (
+                200,
+                "application/json",
+                json.dumps({"ok": True, "result": True, "description": "Webhook was set"}).encode(),
+            )
+        return self._reject(
+            recorded, "method", 404, {"ok": False, "error_code": 404, "description": "Not Found"}
+        )
 
 
 @pytest.fixture

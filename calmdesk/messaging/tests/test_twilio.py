@@ -81,12 +81,13 @@ def request_form(request: Any) -> list[tuple[str, str]]:
     return parse_qsl(request.body.decode())
 
 
-def test_the_signature_is_checked_on_the_url_twilio_called(
-    post: Any, twilio_account: Any
-) -> None:
+def test_the_signature_is_checked_on_the_url_twilio_called(post: Any, twilio_account: Any) -> None:
     """Behind a proxy Twilio signs the public URL (SITE_URL); directly, the URL we see."""
     request = twilio_message(
-        twilio_account, sender=SENDER, text="Hi", url="http://testserver" + twilio_account.webhook_path
+        twilio_account,
+        sender=SENDER,
+        text="Hi",
+        url="http://testserver" + twilio_account.webhook_path,
     )
 
     assert post(request).status_code == 200
@@ -190,11 +191,7 @@ def test_an_mms_picture_is_downloaded_with_the_account_credentials(
     media_url = f"{providers.base_url}/media/ME0001"
     providers.files["ME0001"] = (b"\xff\xd8\xff picture", "image/jpeg")
 
-    post(
-        twilio_message(
-            twilio_account, sender=SENDER, text="", media=[(media_url, "image/jpeg")]
-        )
-    )
+    post(twilio_message(twilio_account, sender=SENDER, text="", media=[(media_url, "image/jpeg")]))
 
     message = Message.objects.get()
     [attachment] = message.attachments.all()
@@ -257,7 +254,10 @@ def test_start_after_stop_opts_back_in(post: Any, twilio_account: Any) -> None:
 
 
 def test_an_agent_reply_goes_back_by_sms_from_the_account_the_customer_wrote_to(
-    post: Any, twilio_account: Any, providers: FakeProviders, django_capture_on_commit_callbacks: Any
+    post: Any,
+    twilio_account: Any,
+    providers: FakeProviders,
+    django_capture_on_commit_callbacks: Any,
 ) -> None:
     post(twilio_message(twilio_account, sender=SENDER, text="Is my ferry running?"))
     ticket = Ticket.objects.get()
@@ -274,14 +274,17 @@ def test_an_agent_reply_goes_back_by_sms_from_the_account_the_customer_wrote_to(
     assert (row.channel, row.status, row.headers["account"]) == (
         OutboxChannel.SMS,
         OutboxStatus.SENT,
-        twilio_account.pk,
+        str(twilio_account.pk),
     )
     assert row.delivery_key == f"reply:{reply.pk}"
     assert row.provider_id.startswith("SM")
 
 
 def test_a_long_reply_is_sent_in_parts_of_at_most_1600_characters(
-    post: Any, twilio_account: Any, providers: FakeProviders, django_capture_on_commit_callbacks: Any
+    post: Any,
+    twilio_account: Any,
+    providers: FakeProviders,
+    django_capture_on_commit_callbacks: Any,
 ) -> None:
     post(twilio_message(twilio_account, sender=SENDER, text="Tell me everything"))
     ticket = Ticket.objects.get()
@@ -302,7 +305,9 @@ def _sent_reply(post: Any, account: Any, capture: Any) -> OutboxMessage:
     post(twilio_message(account, sender=SENDER, text="Is my ferry running?"))
     ticket = Ticket.objects.get()
     with capture(execute=True):
-        reply = ticket_reply(ticket=ticket, actor=AgentFactory(profile__teams=[ticket.team]), body_text="Yes")
+        reply = ticket_reply(
+            ticket=ticket, actor=AgentFactory(profile__teams=[ticket.team]), body_text="Yes"
+        )
     return reply.deliveries.get()
 
 

@@ -1,6 +1,6 @@
 """Register an account's webhook URL with its provider (Telegram's setWebhook).
 
-    python manage.py messaging_set_webhook "Support bot"
+python manage.py messaging_set_webhook "Support bot"
 """
 
 from __future__ import annotations

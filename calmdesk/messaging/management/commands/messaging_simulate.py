@@ -1,7 +1,7 @@
 """Post a correctly signed sample webhook to a running desk, as the provider would.
 
-    python manage.py messaging_simulate --provider twilio --from +905321234567 --text "Hello"
-    python manage.py messaging_simulate --provider telegram --from 700100200 --name "Ayşe Y"
+python manage.py messaging_simulate --provider twilio --from +905321234567 --text "Hello"
+python manage.py messaging_simulate --provider telegram --from 700100200 --name "Ayşe Y"
 """
 
 from __future__ import annotations
@@ -29,7 +29,9 @@ class Command(BaseCommand):
         parser.add_argument("--name", default="", help="Profile name (WhatsApp, Telegram).")
         parser.add_argument("--account", default="", help="Account id or name (else the first).")
         parser.add_argument(
-            "--base-url", default="", help=f"Where the desk runs (default SITE_URL: {settings.SITE_URL})."
+            "--base-url",
+            default="",
+            help=f"Where the desk runs (default SITE_URL: {settings.SITE_URL}).",
         )
 
     def handle(self, *args: Any, **options: Any) -> None:
@@ -47,7 +49,9 @@ class Command(BaseCommand):
         url = base + account.webhook_path
         if account.provider == Provider.TWILIO:
             # Twilio signs the URL it calls.
-            request = twilio_message(account, sender=options["sender"], text=options["text"], url=url)
+            request = twilio_message(
+                account, sender=options["sender"], text=options["text"], url=url
+            )
         else:
             request = replace(
                 sample_request(
