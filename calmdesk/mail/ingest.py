@@ -14,7 +14,7 @@ import traceback
 from collections.abc import Sequence
 from datetime import datetime
 from email.parser import BytesHeaderParser
-from email.policy import compat32
+from email.policy import compat32, default
 
 from django.db import IntegrityError, transaction
 from django.db.models import F
@@ -41,6 +41,20 @@ def _header_message_id(raw: bytes) -> str:
     text = text.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
     text = "".join(text.split())  # folded ids
     return text.replace("\x00", "")[:998]
+
+
+def _summary(raw: bytes) -> tuple[str, str]:
+    """(subject, From address) for the health page, read from the headers alone, so a message
+    that fails to process still shows who sent what. ("", "") when unreadable."""
+    from .parsing import header_text, sender_addresses
+
+    try:
+        headers = BytesHeaderParser(policy=default).parsebytes(raw[: 256 * 1024])
+        subject = header_text(headers, "Subject")[:300]
+        senders = sender_addresses(headers)
+        return subject, (senders[0].address.lower()[:320] if senders else "")
+    except Exception:
+        return "", ""
 
 
 def dedup_key_for(raw: bytes, message_id: str) -> str:
@@ -74,6 +88,7 @@ def mail_receive(
     now = now or timezone.now()
     message_id = _header_message_id(raw)
     key = dedup_key_for(raw, message_id)
+    subject, from_address = _summary(raw)
     try:
         with transaction.atomic():
             inbound = InboundEmail.objects.create(
@@ -85,6 +100,8 @@ def mail_receive(
                 header_message_id=message_id,
                 envelope_from=_clean(envelope_from, 320),
                 envelope_to=[_clean(str(a), 320) for a in envelope_to],
+                subject=subject,
+                from_address=from_address,
                 received_at=now,
             )
     except IntegrityError:

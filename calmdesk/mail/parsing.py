@@ -135,15 +135,15 @@ class ParsedEmail:
 # ------------------------------------------------------------------------------------------
 
 
-def clean_text(value: str) -> str:
+def clean_text(value: str, *, charset: str | None = None) -> str:
     """A string any database stores: 8-bit bytes smuggled as surrogates decoded (UTF-8, else
-    Windows-1252), NUL and other control characters removed, Unicode NFC."""
+    ``charset``, else Windows-1252), NUL and other control characters removed, Unicode NFC."""
     if _SURROGATES.search(value):
         raw = value.encode("utf-8", "surrogateescape")
         try:
             value = raw.decode("utf-8")
         except UnicodeDecodeError:
-            value = raw.decode("windows-1252", "replace")
+            value = decode_bytes(raw, charset or "windows-1252")
     value = value.encode("utf-8", "replace").decode("utf-8")  # any surrogate left over
     value = _CONTROL.sub("", value)
     return unicodedata.normalize("NFC", value)
@@ -205,19 +205,38 @@ def _raw_header(msg: Message, name: str) -> str | None:
 def header_text(msg: Message, name: str) -> str:
     """One header as display text, unfolded, however malformed; "" when absent."""
     value: Any
-    try:
-        value = msg.get(name)
-        text = "" if value is None else str(value)
-    except Exception:
-        raw = _raw_header(msg, name)
-        text = _decode_words(raw) if raw is not None else ""
+    raw = _raw_header(msg, name)
+    if raw is None:
+        return ""
+    if _SURROGATES.search(raw):
+        # Raw 8-bit bytes in the header (no encoded words): the modern parser would turn them
+        # into U+FFFD; decode them as UTF-8, else in the message's own charset.
+        text = clean_text(raw, charset=_charset(msg))
+    else:
+        try:
+            value = msg.get(name)
+            text = "" if value is None else str(value)
+        except Exception:
+            text = _decode_words(raw)
     if "=?" in text:  # encoded words the header parser left alone (e.g. inside quotes)
         text = _decode_words(text)
     text = clean_text(" ".join(text.split()))
     return text[:MAX_HEADER_CHARS]
 
 
+def _charset(msg: Message) -> str | None:
+    try:
+        return msg.get_content_charset()
+    except Exception:
+        return None
+
+
 def _header_all(msg: Message, name: str) -> list[str]:
+    lowered = name.lower()
+    raws = [str(v) for k, v in msg.raw_items() if k.lower() == lowered]
+    if any(_SURROGATES.search(v) for v in raws):
+        charset = _charset(msg)
+        return [clean_text(" ".join(v.split()), charset=charset) for v in raws]
     try:
         values = msg.get_all(name) or []
         return [clean_text(" ".join(str(v).split())) for v in values]
@@ -286,7 +305,8 @@ def part_text(part: Message) -> str:
         charset = part.get_content_charset()
     except Exception:
         charset = None
-    return clean_text(decode_bytes(part_bytes(part), charset))
+    text = clean_text(decode_bytes(part_bytes(part), charset))
+    return text.replace("\r\n", "\n").replace("\r", "\n")
 
 
 def _content_type(part: Message) -> str:
@@ -503,7 +523,7 @@ def _forwarded_part(
     _walk_body(inner, nested) if depth < MAX_DEPTH else None
     collector.parts = nested.parts
     senders = _addresses(inner, "From")
-    text = "\n\n".join(t for t in nested.texts if t.strip())
+    text = "\n\n".join(t.strip() for t in nested.texts if t.strip())
     html = "".join(nested.htmls)
     if not text.strip() and html:
         text = html_to_text(html)
@@ -544,9 +564,13 @@ _SKIP = {"head", "script", "style", "title", "template", "noscript", "xml"}
 
 
 class _TextExtractor(HTMLParser):
+    """Text with block structure: ``out`` holds strings and ints (an int n asks for at least n
+    line breaks at that point; consecutive requests merge, so nested blocks do not pile up
+    blank lines)."""
+
     def __init__(self) -> None:
         super().__init__(convert_charrefs=True)
-        self.out: list[str] = []
+        self.out: list[str | int] = []
         self.skip = 0
         self.pre = 0
         self.quote = 0
@@ -558,43 +582,66 @@ class _TextExtractor(HTMLParser):
             self.out.append("\n")
         elif tag == "pre":
             self.pre += 1
-            self.out.append("\n\n")
+            self.out.append(2)
         elif tag == "li":
-            self.out.append("\n- ")
+            self.out.extend([1, "- "])
         elif tag in ("td", "th"):
             self.out.append("\t")
         elif tag == "blockquote":
             self.quote += 1
-            self.out.append("\n\n")
+            self.out.append(2)
         elif tag == "img":
             alt = dict(attrs).get("alt")
             if alt:
                 self.out.append(f"[{alt}]")
         elif tag in _BLOCK:
-            self.out.append("\n\n" if tag in ("p", "h1", "h2", "h3", "h4", "table") else "\n")
+            self.out.append(2 if tag in _PARAGRAPH else 1)
 
     def handle_endtag(self, tag: str) -> None:
         if tag in _SKIP:
             self.skip = max(self.skip - 1, 0)
         elif tag == "pre":
             self.pre = max(self.pre - 1, 0)
-            self.out.append("\n\n")
+            self.out.append(2)
         elif tag == "blockquote":
             self.quote = max(self.quote - 1, 0)
-            self.out.append("\n\n")
+            self.out.append(2)
         elif tag in _BLOCK:
-            self.out.append("\n\n" if tag in ("p", "h1", "h2", "h3", "h4", "table") else "\n")
+            self.out.append(2 if tag in _PARAGRAPH else 1)
 
     def handle_data(self, data: str) -> None:
         if self.skip:
             return
         if not self.pre:
             data = re.sub(r"[ \t\r\n\f\u00a0]+", " ", data)
-        if self.quote:
-            data = data.replace("\n", "\n> ")
-            if self.out and self.out[-1].endswith("\n"):
-                data = "> " + data.lstrip()
+        if self.quote and data.strip():
+            last = self.out[-1] if self.out else 1
+            at_line_start = isinstance(last, int) or last.endswith("\n")
+            lines = data.split("\n")
+            data = "\n".join(
+                ("> " + line.lstrip()) if index or at_line_start else line
+                for index, line in enumerate(lines)
+            )
         self.out.append(data)
+
+    def text(self) -> str:
+        pieces: list[str] = []
+        pending = 0
+        for item in self.out:
+            if isinstance(item, int):
+                pending = max(pending, item)
+                continue
+            if not item.strip(" ") and pending:
+                continue  # spaces between blocks
+            if pending and pieces:
+                pieces.append("\n" * pending)
+                item = item.lstrip(" ")
+            pending = 0
+            pieces.append(item)
+        return "".join(pieces)
+
+
+_PARAGRAPH = {"p", "h1", "h2", "h3", "h4", "h5", "h6", "table", "ul", "ol", "dl"}
 
 
 def html_to_text(html: str) -> str:
@@ -604,7 +651,7 @@ def html_to_text(html: str) -> str:
     try:
         parser.feed(html)
         parser.close()
-        text = "".join(parser.out)
+        text = parser.text()
     except Exception:
         text = unescape(re.sub(r"<[^>]*>", " ", html))
     lines = [line.strip(" \t") for line in text.replace("\r", "").split("\n")]
@@ -618,11 +665,55 @@ def html_to_text(html: str) -> str:
 # ------------------------------------------------------------------------------------------
 
 
+_BOUNDARY = re.compile(rb"(boundary\s*=\s*)(\"?)([^\";\r\n]+)\2", re.IGNORECASE)
+_HEADER_END = re.compile(rb"\r?\n\r?\n")
+
+
 def parse_bytes(raw: bytes) -> EmailMessage:
-    """The parsed tree (``policy.default``); never raises for any input."""
+    """The parsed tree (``policy.default``); never raises for any input.
+
+    A multipart whose boundary the parser could not use (unquoted special characters such as
+    "/" in it) is parsed again with the boundary quoted, when the body really uses it."""
     msg = BytesParser(policy=default_policy).parsebytes(raw)
     assert isinstance(msg, EmailMessage)
+    if _content_type(msg).startswith("multipart/") and not msg.is_multipart():
+        repaired = _quote_boundary(raw)
+        if repaired is not None:
+            again = BytesParser(policy=default_policy).parsebytes(repaired)
+            if isinstance(again, EmailMessage) and again.is_multipart():
+                return again
     return msg
+
+
+_CONTENT_TYPE = re.compile(rb"^content-type:[^\r\n]*(?:\r?\n[ \t][^\r\n]*)*", re.I | re.M)
+_DELIMITER = re.compile(rb"^--([^\s-][^\r\n]{0,69}?)[ \t]*\r?$", re.M)
+
+
+def _quote_boundary(raw: bytes) -> bytes | None:
+    """The message with its multipart boundary repaired: quoted when it is there but unusable,
+    guessed from the body's first delimiter line (used at least twice) when it is missing."""
+    end = _HEADER_END.search(raw)
+    if end is None:
+        return None
+    head, body = raw[: end.start()], raw[end.start() :]
+    match = _BOUNDARY.search(head)
+    if match is None:
+        guess = _DELIMITER.search(body)
+        header = _CONTENT_TYPE.search(head)
+        if guess is None or header is None:
+            return None
+        boundary = guess.group(1)
+        if body.count(b"--" + boundary) < 2 or b'"' in boundary:
+            return None
+        fixed = head[: header.end()] + b'; boundary="' + boundary + b'"' + head[header.end() :]
+        return fixed + body
+    if match.group(2):
+        return None
+    boundary = match.group(3).strip()
+    if not boundary or b"--" + boundary not in body:
+        return None
+    fixed = head[: match.start()] + match.group(1) + b'"' + boundary + b'"' + head[match.end() :]
+    return fixed + body
 
 
 def _defects(msg: Message) -> int:
@@ -643,6 +734,18 @@ def _language(msg: Message) -> str:
     return value.split("-")[0]
 
 
+def sender_addresses(msg: Message) -> list[Address]:
+    """Who the message is from, best first: From, Sender, Reply-To, Return-Path (only those
+    with an address)."""
+    found = [
+        *_addresses(msg, "From"),
+        *_addresses(msg, "Sender"),
+        *_addresses(msg, "Reply-To"),
+        *_addresses(msg, "Return-Path"),
+    ]
+    return [a for a in found if a.address]
+
+
 def parse_email(
     raw: bytes, *, max_attachment_bytes: int, max_total_bytes: int, max_attachments: int = 50
 ) -> ParsedEmail:
@@ -657,12 +760,6 @@ def parse_email(
     html = "\n".join(h for h in collector.htmls if h.strip())
     if not text.strip() and html:
         text = html_to_text(html)
-    senders = [
-        *_addresses(msg, "From"),
-        *_addresses(msg, "Sender"),
-        *_addresses(msg, "Reply-To"),
-        *_addresses(msg, "Return-Path"),
-    ]
     from_ = _addresses(msg, "From")
     references = [i for value in _header_all(msg, "References") for i in message_ids(value)]
     in_reply_to = [i for value in _header_all(msg, "In-Reply-To") for i in message_ids(value)]
@@ -676,7 +773,7 @@ def parse_email(
         references=references,
         subject=header_text(msg, "Subject")[:300],
         sender=from_[0] if from_ else Address("", ""),
-        sender_candidates=[s for s in senders if s.address],
+        sender_candidates=sender_addresses(msg),
         to=_addresses(msg, "To"),
         cc=_addresses(msg, "Cc"),
         reply_to=_addresses(msg, "Reply-To"),
