@@ -46,8 +46,9 @@ from .models import Contact, MergeSuggestion, SuggestionStatus
 
 User = AbstractBaseUser
 
-# A merged ticket's facts kept on the target when the source had them (event data "facts").
 _WAITING = (TicketStatus.NEW, TicketStatus.OPEN)
+# Priorities in order (the higher one is kept).
+_RANK: dict[str, int] = {str(k): v for k, v in PRIORITY_BASE_SCORE.items()}
 
 
 def _lock_pair(a: int, b: int) -> dict[int, Ticket]:
@@ -146,7 +147,7 @@ def ticket_merge(
         ticket_change_request_type(
             ticket=target, request_type=source.request_type, actor=actor, now=now
         )
-    if PRIORITY_BASE_SCORE.get(source.priority, 0) > PRIORITY_BASE_SCORE.get(target.priority, 0):
+    if _RANK.get(source.priority, 0) > _RANK.get(target.priority, 0):
         ticket_change_priority(ticket=target, priority=source.priority, actor=actor, now=now)
     if target.assignee_id is None and source.assignee_id is not None:
         assignee = source.assignee

@@ -30,6 +30,7 @@ VIEW_LABELS = {
     View.UNASSIGNED: _("Unassigned"),
     View.URGENT: _("Urgent"),
     View.OVERDUE: _("Overdue"),
+    View.SUGGESTIONS: _("Merge suggestions"),
     View.ALL: _("All"),
 }
 
@@ -314,3 +315,65 @@ class TakeForm(TicketActionForm):
     """No fields: the acting agent takes the ticket."""
 
     id_prefix = "take"
+
+
+# ------------------------------------------------------------------------------------------
+# One conversation per problem: merge, split, suggestions, customers
+# ------------------------------------------------------------------------------------------
+
+
+class MergeForm(forms.Form):
+    """Merge this ticket into ``target`` (a reference or an id), or — ``direction=here`` —
+    merge ``target`` into this one."""
+
+    target = forms.CharField(label=_("Ticket to merge with"), max_length=40)
+    direction = forms.ChoiceField(
+        label=_("Keep"),
+        required=False,
+        choices=[
+            ("into", _("the other ticket (this one is merged into it)")),
+            ("here", _("this ticket (the other one is merged into it)")),
+        ],
+    )
+    reason = forms.CharField(label=_("Why (optional)"), required=False, max_length=500)
+
+    def clean_target(self) -> int:
+        from .models import parse_reference
+
+        value = parse_reference(self.cleaned_data["target"])
+        if value is None:
+            raise forms.ValidationError(_("Enter a ticket reference such as CD-000123."))
+        return value
+
+
+class SuggestionMergeForm(forms.Form):
+    """Accept a suggestion: ``into`` is the ticket kept (default: the older one)."""
+
+    into = forms.IntegerField(required=False, widget=forms.HiddenInput)
+
+
+class SplitForm(forms.Form):
+    messages = forms.TypedMultipleChoiceField(
+        label=_("Customer messages to split off"), coerce=int, required=False
+    )
+    subject = forms.CharField(label=_("Subject of the new ticket"), required=False, max_length=300)
+
+    def __init__(self, *args: Any, message_ids: list[int], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        field = cast(forms.TypedMultipleChoiceField, self.fields["messages"])
+        field.choices = [(pk, str(pk)) for pk in message_ids]
+
+
+class CustomerMergeForm(forms.Form):
+    """Merge ``other`` into the customer of the page, or (``keep=other``) this one into it."""
+
+    other = forms.IntegerField(widget=forms.HiddenInput)
+    keep = forms.ChoiceField(
+        label=_("Keep"),
+        choices=[("this", _("this customer")), ("other", _("the other customer"))],
+        initial="this",
+        required=False,
+    )
+    reason = forms.CharField(
+        label=_("Why are they the same person?"), required=False, max_length=300
+    )

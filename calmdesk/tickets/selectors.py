@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from functools import cache
 from typing import Any
 
 from django.db.models import Exists, OuterRef, Q, QuerySet
@@ -30,8 +31,9 @@ class View:
     URGENT = "urgent"
     OVERDUE = "overdue"  # first reply due in the past
     ALL = "all"  # every status
+    SUGGESTIONS = "suggestions"  # active tickets with an open merge suggestion
 
-    choices = (QUEUE, MINE, UNASSIGNED, URGENT, OVERDUE, ALL)
+    choices = (QUEUE, MINE, UNASSIGNED, URGENT, OVERDUE, SUGGESTIONS, ALL)
 
 
 @dataclass
@@ -54,7 +56,7 @@ def queue_queryset(
     view = filters.view if filters.view in View.choices else View.QUEUE
     if filters.status:
         qs = qs.filter(status=filters.status)
-    elif view == View.MINE:
+    elif view in (View.MINE, View.SUGGESTIONS):
         qs = qs.filter(status__literal_in=ACTIVE_STATUSES)
     elif view != View.ALL:
         qs = qs.filter(status__literal_in=QUEUE_STATUSES)
@@ -66,6 +68,10 @@ def queue_queryset(
         qs = qs.filter(priority=Priority.URGENT)
     elif view == View.OVERDUE:
         qs = qs.filter(first_replied_at__isnull=True, first_reply_due_at__lt=now)
+    elif view == View.SUGGESTIONS:
+        from calmdesk.conversations.selectors import open_suggestion_exists
+
+        qs = qs.filter(open_suggestion_exists(), merged_into__isnull=True)
     if filters.team:
         qs = qs.filter(team_id=filters.team)
     if filters.request_type:
@@ -73,7 +79,10 @@ def queue_queryset(
     if filters.assignee:
         qs = qs.filter(assignee_id=filters.assignee)
     if filters.channel:
-        qs = qs.filter(channel=filters.channel)
+        # Opened on that channel, or contacted on it since (a follow-up by SMS, a chat).
+        from calmdesk.conversations.selectors import contact_on_channel
+
+        qs = qs.filter(Q(channel=filters.channel) | contact_on_channel(filters.channel))
     if filters.tag:
         qs = qs.filter(tags__name=filters.tag)
     if filters.q:
@@ -95,8 +104,13 @@ def queue_page(
     limit: int = 50,
     offset: int = 0,
     now: datetime | None = None,
+    with_contacts: bool = False,
 ) -> tuple[list[Ticket], bool]:
-    """One page of the queue with what a row shows; (rows, has_more). 3 queries at most."""
+    """One page of the queue with what a row shows; (rows, has_more). 2 queries (the rows and
+    their tags); ``with_contacts``: one more for the channels each ticket was contacted on and
+    how many contacts (``contact_channels`` and ``contact_count`` on each row)."""
+    from calmdesk.conversations.selectors import contact_summaries, open_suggestion_exists
+
     qs = (
         queue_queryset(user=user, filters=filters, now=now)
         .select_related("customer", "request_type", "team", "assignee__agent")
@@ -104,23 +118,51 @@ def queue_page(
         .annotate(
             has_open_alert=Exists(
                 Alert.objects.filter(ticket=OuterRef("pk"), acknowledged_at__isnull=True)
-            )
+            ),
+            has_suggestion=open_suggestion_exists(),
         )
     )
     rows: list[Ticket] = list(qs[offset : offset + limit + 1])
-    return rows[:limit], len(rows) > limit
+    page = rows[:limit]
+    if not with_contacts:
+        return page, len(rows) > limit
+    summaries = contact_summaries(t.pk for t in page)
+    for ticket in page:
+        summary = summaries.get(ticket.pk)
+        # A ticket from before contacts were recorded still has its opening channel.
+        ticket.contact_channels = summary.channels if summary else [ticket.channel]  # type: ignore[attr-defined]
+        ticket.contact_count = summary.count if summary else 1  # type: ignore[attr-defined]
+    return page, len(rows) > limit
+
+
+@cache
+def _message_related() -> tuple[str, ...]:
+    """What a conversation message shows with it, joined in the one query: its authors and,
+    when the mail app stores them, its email headers (``mail/_message_meta.html``)."""
+    from django.core.exceptions import FieldDoesNotExist
+
+    related = ("author_user__agent", "author_customer")
+    try:
+        Message._meta.get_field("email_details")
+    except FieldDoesNotExist:
+        return related
+    return (*related, "email_details")
 
 
 def ticket_page(ticket: Ticket) -> dict[str, Any]:
     """Everything the agent's ticket page shows, in a fixed number of queries."""
+    from calmdesk.conversations.models import Contact
+
     ticket = (
-        Ticket.objects.select_related("customer", "request_type", "team", "assignee__agent")
+        Ticket.objects.select_related(
+            "customer", "request_type", "team", "assignee__agent", "merged_into"
+        )
         .prefetch_related("tags", "customer__identities")
         .get(pk=ticket.pk)
     )
     messages = list(
         Message.objects.filter(ticket=ticket)
-        .select_related("author_user__agent", "author_customer")
+        .select_related(*_message_related())
         .prefetch_related("attachments", "deliveries")
         .order_by("created_at", "id")
     )
@@ -136,12 +178,23 @@ def ticket_page(ticket: Ticket) -> dict[str, Any]:
         .order_by("-created_at")[:20]
     )
     alerts = list(Alert.objects.filter(ticket=ticket, acknowledged_at__isnull=True))
+    contacts = list(
+        Contact.objects.filter(ticket=ticket).select_related("identity").order_by("at", "id")
+    )
+    # The reply composer asks for the last contact (``conversations.outbound.last_contact``).
+    ticket._last_contact = contacts[-1] if contacts else None  # type: ignore[attr-defined]
+    by_message = {c.message_id: c for c in contacts if c.message_id}
+    for message in messages:
+        message.contact = by_message.get(message.pk)  # type: ignore[attr-defined]
     return {
         "ticket": ticket,
         "messages": messages,
         "events": events,
         "customer_tickets": earlier,
         "alerts": alerts,
+        "contacts": contacts,
+        # Every channel the customer used on this ticket, in the order they first used it.
+        "contact_channels": list(dict.fromkeys(c.channel for c in contacts)),
     }
 
 
@@ -255,6 +308,7 @@ def ticket_workspace(*, ticket: Ticket, user: Any) -> dict[str, Any]:
     from django.contrib.auth import get_user_model
 
     from calmdesk.accounts.models import Team
+    from calmdesk.conversations.selectors import reply_destination, ticket_suggestions
 
     from .enums import EventType
     from .models import RequestType
@@ -276,7 +330,13 @@ def ticket_workspace(*, ticket: Ticket, user: Any) -> dict[str, Any]:
         if user_ids
         else {}
     )
+    active = ticket.merged_into_id is None and ticket.status != TicketStatus.CLOSED
+    inbound = sum(1 for m in page["messages"] if m.kind == "inbound")
     page.update(
+        can_merge=active,
+        can_split=active and inbound >= 2,
+        suggestions=ticket_suggestions(ticket=ticket, user=user) if active else [],
+        reply_to=reply_destination(ticket),
         custom_fields=custom_field_rows(ticket),
         teams=teams,
         request_types=request_types,

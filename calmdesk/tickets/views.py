@@ -72,7 +72,11 @@ def queue(request: HttpRequest) -> HttpResponse:
     filters = form.filters()
     page = form.page_number()
     rows, has_more = queue_page(
-        user=request.user, filters=filters, limit=PAGE_SIZE, offset=(page - 1) * PAGE_SIZE
+        user=request.user,
+        filters=filters,
+        limit=PAGE_SIZE,
+        offset=(page - 1) * PAGE_SIZE,
+        with_contacts=True,
     )
     params = request.GET.copy()
     params.pop("page", None)
@@ -128,7 +132,8 @@ def queue(request: HttpRequest) -> HttpResponse:
 # ------------------------------------------------------------------------------------------
 
 
-def _access(request: HttpRequest, ticket_id: int) -> Ticket:
+def ticket_or_404(request: HttpRequest, ticket_id: int) -> Ticket:
+    """The ticket, if this agent may see it; 404 otherwise (ids do not leak)."""
     try:
         return access_ticket(request.user, ticket_id)
     except NotFound as exc:
@@ -227,7 +232,7 @@ def _form_kwargs(name: str, page: dict[str, Any]) -> dict[str, Any]:
     return {}
 
 
-def _ticket_context(
+def ticket_context(
     request: HttpRequest,
     ticket: Ticket,
     *,
@@ -261,8 +266,8 @@ def _ticket_context(
 @require_GET
 @agent_required
 def ticket_detail(request: HttpRequest, ticket_id: int) -> HttpResponse:
-    ticket = _access(request, ticket_id)
-    return render(request, "tickets/detail.html", _ticket_context(request, ticket))
+    ticket = ticket_or_404(request, ticket_id)
+    return render(request, "tickets/detail.html", ticket_context(request, ticket))
 
 
 @require_POST
@@ -271,7 +276,7 @@ def ticket_action(request: HttpRequest, ticket_id: int, action: str) -> HttpResp
     spec = ACTIONS.get(action)
     if spec is None:
         raise Http404(_("Unknown action."))
-    ticket = _access(request, ticket_id)
+    ticket = ticket_or_404(request, ticket_id)
     form = spec.form(request.POST, request.FILES, ticket=ticket, user=request.user)
     feedback = ""
     if form.is_valid():
@@ -284,7 +289,7 @@ def ticket_action(request: HttpRequest, ticket_id: int, action: str) -> HttpResp
             form.add_error(field if field in form.fields else None, exc.message)
     htmx = bool(getattr(request, "htmx", False))
     if form.errors:
-        context = _ticket_context(request, ticket, bound=(action, form))
+        context = ticket_context(request, ticket, bound=(action, form))
         template = f"tickets/partials/_update_{spec.region}.html" if htmx else "tickets/detail.html"
         return render(request, template, context, status=400)
     if not visible_tickets(request.user).filter(pk=ticket.pk).exists():
@@ -297,7 +302,7 @@ def ticket_action(request: HttpRequest, ticket_id: int, action: str) -> HttpResp
             return response
         return HttpResponseRedirect(target)
     if htmx:
-        context = _ticket_context(request, ticket, feedback=feedback)
+        context = ticket_context(request, ticket, feedback=feedback)
         return render(request, f"tickets/partials/_update_{spec.region}.html", context)
     messages.success(request, feedback)
     return redirect("tickets:detail", ticket_id=ticket.pk)
@@ -306,12 +311,12 @@ def ticket_action(request: HttpRequest, ticket_id: int, action: str) -> HttpResp
 @require_POST
 @agent_required
 def alert_ack(request: HttpRequest, ticket_id: int, alert_id: int) -> HttpResponse:
-    ticket = _access(request, ticket_id)
+    ticket = ticket_or_404(request, ticket_id)
     alert = get_object_or_404(Alert, pk=alert_id, ticket=ticket)
     alert_acknowledge(alert=alert, actor=request.user)
     feedback = _("Alert acknowledged.")
     if getattr(request, "htmx", False):
-        context = _ticket_context(request, ticket, feedback=feedback)
+        context = ticket_context(request, ticket, feedback=feedback)
         return render(request, "tickets/partials/_update_properties.html", context)
     messages.success(request, feedback)
     return redirect("tickets:detail", ticket_id=ticket.pk)
@@ -324,7 +329,7 @@ def attachment_download(request: HttpRequest, attachment_id: int) -> HttpRespons
     attachment = Attachment.objects.select_related("message").filter(pk=attachment_id).first()
     if attachment is None:
         raise Http404()
-    _access(request, attachment.message.ticket_id)
+    ticket_or_404(request, attachment.message.ticket_id)
     try:
         handle = attachment.file.open("rb")
     except (FileNotFoundError, ValueError) as exc:

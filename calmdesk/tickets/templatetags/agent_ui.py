@@ -14,7 +14,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
 from calmdesk.tickets.enums import Channel, EventType, Priority, TicketStatus
-from calmdesk.tickets.models import Ticket, TicketEvent
+from calmdesk.tickets.models import Ticket, TicketEvent, format_reference
 
 register = template.Library()
 
@@ -172,12 +172,208 @@ def describe_event(event: TicketEvent, lookups: Any) -> str:
         return _("Alert raised: no agent reply yet")
     if kind == EventType.REOPENED:
         return _("Reopened by the customer")
+    if kind in MERGE_EVENTS:
+        return describe_merge_event(event)
+    if kind == EventType.DELIVERY:
+        detail = data.get("error") or data.get("status") or ""
+        text = _("Delivery problem on %(channel)s") % {
+            "channel": _label(Channel, data.get("channel") or Channel.EMAIL)
+        }
+        return f"{text}: {detail}" if detail else text
     return str(event.get_type_display())
+
+
+MERGE_EVENTS = (EventType.MERGED, EventType.MERGED_INTO, EventType.SPLIT, EventType.SPLIT_FROM)
+
+
+def _ticket_link(pk: Any, reference: Any) -> SafeString:
+    from django.urls import NoReverseMatch, reverse
+
+    label = reference or format_reference(pk if isinstance(pk, int) else None) or "?"
+    try:
+        return format_html('<a href="{}">{}</a>', reverse("tickets:detail", args=[pk]), label)
+    except NoReverseMatch:
+        return format_html("{}", label)
+
+
+def describe_merge_event(event: TicketEvent) -> SafeString:
+    """Merge and split events in words, with a link to the other ticket."""
+    data = event.data or {}
+    count = len(data.get("messages") or [])
+    messages = ngettext("%(n)d message", "%(n)d messages", count) % {"n": count}
+    if event.type == EventType.MERGED:
+        text = _("%(ticket)s merged into this ticket (%(messages)s moved here)")
+        link = _ticket_link(data.get("source"), data.get("source_reference"))
+    elif event.type == EventType.MERGED_INTO:
+        text = _("Merged into %(ticket)s (%(messages)s moved there)")
+        link = _ticket_link(data.get("target"), data.get("target_reference"))
+    elif event.type == EventType.SPLIT:
+        text = _("%(messages)s split off into %(ticket)s")
+        link = _ticket_link(data.get("ticket"), data.get("reference"))
+    else:
+        text = _("Split from %(ticket)s (%(messages)s)")
+        link = _ticket_link(data.get("ticket"), data.get("reference"))
+    return format_html(
+        text.replace("%(ticket)s", "{ticket}").replace("%(messages)s", "{messages}"),
+        ticket=link,
+        messages=messages,
+    )
 
 
 @register.simple_tag
 def event_text(event: TicketEvent, lookups: Any) -> str:
     return describe_event(event, lookups)
+
+
+# ------------------------------------------------------------------------------------------
+# Channels, deliveries and merge evidence (one conversation across channels)
+# ------------------------------------------------------------------------------------------
+
+CHANNEL_ICONS: dict[str, str] = {
+    Channel.FORM: "\U0001f4dd",  # memo
+    Channel.API: "\u2699",  # gear
+    Channel.EMAIL: "\u2709",  # envelope
+    Channel.CHAT: "\U0001f4ac",  # speech balloon
+    Channel.SMS: "\U0001f4f1",  # mobile phone
+    Channel.PHONE: "\u260e",  # telephone
+    Channel.WHATSAPP: "\U0001f7e2",  # green circle
+    Channel.TELEGRAM: "\u2708",  # paper plane
+    Channel.MESSAGING: "\U0001f5e8",  # speech bubble
+}
+
+
+@register.simple_tag
+def channel_badge(channel: str, label: bool = True) -> SafeString:
+    """A channel as icon + name ("✉ Email"); ``label=False``: the icon alone, named on hover
+    and for screen readers."""
+    name = _label(Channel, channel)
+    icon = CHANNEL_ICONS.get(channel, "\u2022")
+    if label:
+        return format_html(
+            '<span class="chan chan-{}"><span aria-hidden="true">{}</span> {}</span>',
+            channel,
+            icon,
+            name,
+        )
+    return format_html(
+        '<span class="chan chan-{} chan-icon" title="{}"><span aria-hidden="true">{}</span>'
+        '<span class="visually-hidden">{}</span></span>',
+        channel,
+        name,
+        icon,
+        name,
+    )
+
+
+@register.filter
+def channel_label(channel: str) -> str:
+    return _label(Channel, channel)
+
+
+@register.filter
+def phone_display(value: str) -> str:
+    """+905321234567 → '+90 532 123 45 67'; anything else as it is."""
+    if not value or not value.startswith("+"):
+        return value
+    import phonenumbers
+
+    try:
+        parsed = phonenumbers.parse(value, None)
+    except phonenumbers.NumberParseException:
+        return value
+    return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.INTERNATIONAL)
+
+
+def describe_reason(reason: dict[str, Any]) -> str:
+    """One piece of merge evidence in words. Unknown kinds are shown by name and value."""
+    kind = str(reason.get("kind") or "")
+    value = reason.get("value")
+    if kind == "same_customer":
+        return _("same customer")
+    if kind in ("booking_reference", "same_booking", "same_booking_reference"):
+        return _("same booking reference %(ref)s") % {"ref": value or ""}
+    if kind in ("similar_text", "text"):
+        return _("similar text %(pct)s %%") % {"pct": _percent(value)}
+    if kind in ("same_request_type", "request_type"):
+        return _("same request type")
+    if kind in ("similar_name", "name"):
+        if value is None:
+            return _("similar name")
+        return _("similar name %(pct)s %%") % {"pct": _percent(value)}
+    if kind in ("same_incident", "incident"):
+        return _("same incident %(slug)s") % {"slug": value or ""}
+    if kind in ("same_identity", "identity"):
+        return _("same %(what)s") % {"what": value or _("address")}
+    if kind == "thread":
+        return _("reply in the conversation")
+    if kind in ("channel_switch",):
+        return _("came back on another channel")
+    if kind in ("recent", "recent_activity"):
+        return _("recent activity")
+    label = kind.replace("_", " ").strip() or _("other evidence")
+    if value in (None, "", True):
+        return label
+    return f"{label}: {value}"
+
+
+def _percent(value: Any) -> str:
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        return str(value)
+    return str(round(number * 100) if number <= 1 else round(number))
+
+
+@register.filter
+def reason_text(reason: Any) -> str:
+    return describe_reason(reason) if isinstance(reason, dict) else str(reason)
+
+
+@register.filter
+def evidence_text(evidence: Any) -> str:
+    """A contact's or suggestion's evidence ({"reasons": [...]}) as one line of words."""
+    reasons = (evidence or {}).get("reasons") if isinstance(evidence, dict) else None
+    return ", ".join(describe_reason(r) for r in reasons or [] if isinstance(r, dict))
+
+
+def _moved_phrase(key: str, n: int) -> str:
+    phrases = {
+        "identities": ngettext("%(n)d identity", "%(n)d identities", n),
+        "tickets": ngettext("%(n)d ticket", "%(n)d tickets", n),
+        "bookings": ngettext("%(n)d booking", "%(n)d bookings", n),
+        "contacts": ngettext("%(n)d contact", "%(n)d contacts", n),
+    }
+    phrase = phrases.get(key) or ngettext("%(n)d other record", "%(n)d other records", n)
+    return phrase % {"n": n}
+
+
+@register.filter
+def moved_summary(moved: Any) -> str:
+    """A customer merge's ``moved`` (ids per kind) or a preview (counts per kind) in words:
+    "2 identities, 3 tickets, 5 contacts"."""
+    if not isinstance(moved, dict):
+        return ""
+    parts = []
+    for key, value in moved.items():
+        if key in ("kept", "copied"):
+            continue
+        n = len(value) if isinstance(value, list) else int(value or 0)
+        if n:
+            parts.append(_moved_phrase(key, n))
+    return ", ".join(parts) or _("nothing")
+
+
+@register.simple_tag
+def include_if_exists(template_name: str) -> bool:
+    """Whether a template exists (another app provides it): guard an ``{% include %}``."""
+    from django.template import TemplateDoesNotExist
+    from django.template.loader import get_template
+
+    try:
+        get_template(template_name)
+    except TemplateDoesNotExist:
+        return False
+    return True
 
 
 @register.simple_tag
