@@ -1,4 +1,5 @@
-"""WRITES of the phone app: calls (``calls``) and callbacks (``callbacks``)."""
+"""WRITES of the phone app: the webhook's input (``webhook``), calls (``calls``) and
+callbacks (``callbacks``)."""
 
 from .callbacks import (
     callback_attempt,
@@ -13,17 +14,19 @@ from .callbacks import (
     default_callback_team,
 )
 from .calls import (
-    CallEventInput,
     CallEventResult,
-    WebhookError,
     call_event_receive,
     call_finalize,
     call_log,
     calls_sweep,
+    recompute_call,
+)
+from .webhook import (
+    CallEventInput,
+    WebhookError,
     parse_call_event,
     phone_number_or_blank,
     phone_system_authenticate,
-    recompute_call,
     resolve_agent,
 )
 
