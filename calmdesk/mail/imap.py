@@ -31,7 +31,7 @@ from datetime import datetime
 
 from django.conf import settings
 from django.core.cache import cache
-from django.db import DatabaseError, close_old_connections
+from django.db import DatabaseError, close_old_connections, connections
 from django.utils import timezone
 from huey import crontab
 from huey.contrib.djhuey import db_periodic_task, lock_task
@@ -305,6 +305,12 @@ class IdleWorker:
     supports_idle: bool | None = None  # known after the first connection
 
     def run(self) -> None:
+        try:
+            self._run()
+        finally:
+            connections.close_all()  # this thread's database connections
+
+    def _run(self) -> None:
         backoff = self.backoff_seconds
         while not self.stop.is_set():
             mailbox = self._mailbox()

@@ -28,7 +28,7 @@ from aiosmtpd.controller import Controller
 from aiosmtpd.lmtp import LMTP
 from aiosmtpd.smtp import SMTP, Envelope, Session
 from django.conf import settings
-from django.db import close_old_connections
+from django.db import close_old_connections, connections
 
 from calmdesk.replies.services import mail_domain
 
@@ -48,11 +48,13 @@ _EXECUTOR = ThreadPoolExecutor(max_workers=4, thread_name_prefix="smtpd-db")
 
 
 def _in_thread(fn: Callable[..., T], *args: Any) -> T:
+    # A fresh connection per message: nothing held open between deliveries, and a database
+    # restart costs one 451 at most.
     close_old_connections()
     try:
         return fn(*args)
     finally:
-        close_old_connections()
+        connections.close_all()
 
 
 async def _db(fn: Callable[..., T], *args: Any) -> T:

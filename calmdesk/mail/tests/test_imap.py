@@ -230,6 +230,8 @@ class CountingStop(threading.Event):
         return self.is_set()
 
 
+# The worker manages its own database connection (as in the imap_idle process).
+@pytest.mark.django_db(transaction=True)
 def test_the_idle_worker_reconnects_with_exponential_backoff(imap: Dovecot) -> None:
     import socket
 
