@@ -36,9 +36,14 @@ class AsgiServer:
 @pytest.fixture
 def asgi_server(transactional_db: None, settings: Any) -> Iterator[AsgiServer]:
     import uvicorn
+    from django.db import connections
 
     from config.asgi import application
 
+    # The server's threads close their connections after each request and socket call, so
+    # the test database can be dropped at the end (PostgreSQL refuses while one is open).
+    max_age = connections.settings["default"].get("CONN_MAX_AGE", 0)
+    connections.settings["default"]["CONN_MAX_AGE"] = 0
     port = free_port()
     server = uvicorn.Server(
         uvicorn.Config(
@@ -58,6 +63,7 @@ def asgi_server(transactional_db: None, settings: Any) -> Iterator[AsgiServer]:
     finally:
         server.should_exit = True
         thread.join(timeout=10)
+        connections.settings["default"]["CONN_MAX_AGE"] = max_age
 
 
 class HostSite:

@@ -183,7 +183,7 @@ def _receive(*, session: ChatSession, text: str, client_id: str, now: datetime) 
         # One message of a session at a time: the first one opens the ticket every later one
         # follows.
         locked = (
-            ChatSession.objects.select_for_update()
+            ChatSession.objects.select_for_update(of=("self",))
             .select_related("widget", "ticket", "agent")
             .get(pk=session.pk)
         )
@@ -419,7 +419,7 @@ def chat_continue_by_email(*, session_id: int, now: datetime | None = None) -> b
     now = now or timezone.now()
     with transaction.atomic():
         locked = (
-            ChatSession.objects.select_for_update()
+            ChatSession.objects.select_for_update(of=("self",))
             .select_related("ticket", "ticket__customer")
             .filter(pk=session_id)
             .first()
