@@ -243,15 +243,11 @@ def _language(value: str) -> str:
 
 
 def _is_agent_address(address: str) -> bool:
-    user_model = get_user_model()
-    return bool(
-        user_model.objects.filter(
-            email__iexact=address, is_active=True, agent__isnull=False
-        ).exists()
-    )
+    return _agent_user(address) is not None
 
 
 def _agent_user(address: str) -> object | None:
+    """The active agent whose account has this email address."""
     user_model = get_user_model()
     return (
         user_model.objects.filter(email__iexact=address, is_active=True, agent__isnull=False)
