@@ -229,16 +229,17 @@ def event_text(event: TicketEvent, lookups: Any) -> str:
 # Channels, deliveries and merge evidence (one conversation across channels)
 # ------------------------------------------------------------------------------------------
 
+# Symbols every common font has (Dingbats and Miscellaneous Symbols; no emoji font needed).
 CHANNEL_ICONS: dict[str, str] = {
-    Channel.FORM: "\U0001f4dd",  # memo
+    Channel.FORM: "\u270e",  # pencil
     Channel.API: "\u2699",  # gear
     Channel.EMAIL: "\u2709",  # envelope
-    Channel.CHAT: "\U0001f4ac",  # speech balloon
-    Channel.SMS: "\U0001f4f1",  # mobile phone
+    Channel.CHAT: "\u275d",  # speech quotation mark
+    Channel.SMS: "\u2706",  # telephone location sign
     Channel.PHONE: "\u260e",  # telephone
-    Channel.WHATSAPP: "\U0001f7e2",  # green circle
-    Channel.TELEGRAM: "\u2708",  # paper plane
-    Channel.MESSAGING: "\U0001f5e8",  # speech bubble
+    Channel.WHATSAPP: "\u2706",
+    Channel.TELEGRAM: "\u27a4",  # arrowhead (a paper plane)
+    Channel.MESSAGING: "\u275e",
 }
 
 
