@@ -320,3 +320,17 @@ def test_a_new_chat_after_an_ended_one_starts_a_new_session(widget: Any, agent: 
     assert second.created is True
     assert second.session.pk != first.session.pk
     assert ChatSession.objects.filter(visitor_id=visitor.visitor_id).count() == 2
+
+
+def test_the_demo_chat_is_made_once(team: Any) -> None:
+    from calmdesk.chat.demo import demo_chat
+
+    widget = demo_chat()
+    demo_chat()
+
+    assert widget.key == "default"
+    assert widget.team == team
+    session = ChatSession.objects.get()
+    assert session.ticket is not None
+    assert session.ticket.channel == Channel.CHAT
+    assert session.left_at is not None
