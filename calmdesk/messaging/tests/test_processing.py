@@ -12,7 +12,6 @@ from django.utils import timezone
 from calmdesk.core.models import OutboxChannel, OutboxStatus
 from calmdesk.core.outbox import outbox_deliver, outbox_enqueue
 from calmdesk.core.testing.factories import AgentFactory, UserFactory
-from calmdesk.messaging import services
 from calmdesk.messaging.demo import demo_messaging
 from calmdesk.messaging.models import (
     DeliveryStatus,
@@ -20,7 +19,7 @@ from calmdesk.messaging.models import (
     Provider,
     WebhookDelivery,
 )
-from calmdesk.messaging.services import split_text, webhook_replay, webhook_sweep
+from calmdesk.messaging.services import inbound, split_text, webhook_replay, webhook_sweep
 from calmdesk.messaging.simulate import twilio_message
 from calmdesk.tickets.models import Ticket
 
@@ -37,7 +36,7 @@ def test_a_failure_keeps_the_request_with_its_error_and_a_replay_processes_it(
     def broken(*args: Any, **kwargs: Any) -> Any:
         raise RuntimeError("database went away")
 
-    monkeypatch.setattr(services, "contact_receive", broken)
+    monkeypatch.setattr(inbound, "contact_receive", broken)
     response = post(twilio_message(twilio_account, sender=SENDER, text="Help"))
 
     assert response.status_code == 200  # Twilio is answered: the request is safe with us
@@ -84,7 +83,7 @@ def test_failed_requests_are_retried_with_backoff_then_left_for_replay(
     from calmdesk.messaging.services import MAX_ATTEMPTS, webhook_process, webhook_receive
     from calmdesk.messaging.views import WebhookRequest
 
-    monkeypatch.setattr(services, "contact_receive", lambda *a, **k: 1 / 0)
+    monkeypatch.setattr(inbound, "contact_receive", lambda *a, **k: 1 / 0)
     signed = twilio_message(twilio_account, sender=SENDER, text="x")
     delivery = webhook_receive(
         account=twilio_account,
@@ -238,7 +237,7 @@ def test_the_admin_refuses_missing_credentials(admin_client: Any, team: Any) -> 
 def test_the_admin_replays_a_failed_delivery(
     admin_client: Any, post: Any, twilio_account: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(services, "contact_receive", lambda *a, **k: 1 / 0)
+    monkeypatch.setattr(inbound, "contact_receive", lambda *a, **k: 1 / 0)
     post(twilio_message(twilio_account, sender=SENDER, text="Help"))
     monkeypatch.undo()
     delivery = WebhookDelivery.objects.get()
