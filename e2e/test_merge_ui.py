@@ -96,7 +96,13 @@ def test_agent_merges_a_suggested_duplicate_splits_a_message_and_opens_the_custo
     page.goto(f"{base}/agent/tickets/{newer.pk}/")
     card = page.locator("#ticket-suggestions .suggestion")
     assert "same booking reference ABC123" in card.inner_text()
-    page.evaluate("window.__still_here = true")
+    # "Merge into…" loads the candidates when opened, and searches as one types.
+    page.locator("#ticket-merge summary").click()
+    page.locator("#merge-candidates").filter(has_text="no other open ticket").wait_for()
+    page.fill("#merge-q", older.reference)
+    page.locator("#merge-candidates").filter(
+        has_text=f"Merge this into {older.reference}"
+    ).wait_for()
     card.get_by_role("button", name=f"Merge into {older.reference}").click()
     page.wait_for_url(f"**/agent/tickets/{older.pk}/")
     page.locator("#ticket-conversation .msg").filter(has_text="Any news about ABC123?").wait_for()
