@@ -119,7 +119,7 @@ def ack_message_id(ticket: Ticket) -> str:
 
     Unguessable (a keyed hash of the ticket with the site's secret), so a mail citing it in
     In-Reply-To/References proves it answers our mail; and reproducible, so later replies
-    thread under it without storing it anywhere (it is also the ack's ``provider_id``).
+    thread under it without storing it anywhere (the ack's outbox row has it in its headers).
     """
     token = salted_hmac("calmdesk.replies.ack_message_id", str(ticket.pk)).hexdigest()[:20]
     return f"<cd-{ticket.pk}-ack.{token}@{mail_domain()}>"
@@ -246,8 +246,6 @@ def autoresponder_queue(
         ticket_id=ticket.pk,
     )
     if row is not None:
-        # Bounces and replies find the row by our Message-ID.
-        OutboxMessage.objects.filter(pk=row.pk).update(provider_id=ack_message_id(ticket))
         record_event(
             ticket,
             EventType.AUTORESPONDER,

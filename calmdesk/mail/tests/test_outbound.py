@@ -88,7 +88,9 @@ def test_a_reply_goes_from_the_mailbox_the_customer_wrote_to_threaded_under_thei
     assert delivery.to == "ayse@example.com"
     # The acknowledgement has its own unguessable id, which the row carries.
     assert ack["Message-ID"] == ack_message_id(ticket)
-    assert ticket.outbox_messages.get(kind="autoresponder").provider_id == ack["Message-ID"]
+    assert ticket.outbox_messages.get(kind="autoresponder").headers["Message-ID"] == ack_message_id(
+        ticket
+    )
 
 
 def test_the_customers_answer_to_our_reply_joins_the_same_ticket(

@@ -77,7 +77,7 @@ def test_customer_receives_one_acknowledgement_in_their_language(
     assert mail["X-Auto-Response-Suppress"] == "All"
     # Unguessable (a keyed hash), and the row carries it for bounces and replies.
     assert re.fullmatch(rf"<cd-{ticket.pk}-ack\.[0-9a-f]{{20}}@calmdesk\.test>", mail["Message-ID"])
-    assert ticket.outbox_messages.get().provider_id == mail["Message-ID"]
+    assert ticket.outbox_messages.get().headers["Message-ID"] == mail["Message-ID"]
     body = text_of(mail)
     assert body.startswith("Merhaba Ayşe Yılmaz,")
     assert f"{ticket.reference} numaralı talebinizi (İade) aldık" in body
