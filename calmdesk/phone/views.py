@@ -19,7 +19,14 @@ import uuid
 from typing import Any
 
 from django.contrib import messages
-from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
+from django.http import (
+    Http404,
+    HttpRequest,
+    HttpResponse,
+    HttpResponseRedirect,
+    JsonResponse,
+    QueryDict,
+)
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -99,7 +106,8 @@ def _json_error(status: int, code: str, message: str, field: str | None = None) 
 @csrf_exempt  # a phone system, not a browser: authenticated by its bearer token
 @require_POST
 def phone_events(request: HttpRequest) -> JsonResponse:
-    """One call event from a phone system (docs/channels-phone.md)."""
+    """One call event from a phone system (docs/channels-phone.md): a JSON object, or the same
+    fields form-encoded."""
     limit = conf("PHONE_WEBHOOK_MAX_BYTES")
     try:
         length = int(request.META.get("CONTENT_LENGTH") or 0)
@@ -116,10 +124,14 @@ def phone_events(request: HttpRequest) -> JsonResponse:
             signature=request.headers.get("X-Calmdesk-Signature", ""),
             body=body,
         )
-        try:
-            payload = json.loads(body.decode("utf-8"))
-        except (UnicodeDecodeError, ValueError):
-            return _json_error(400, "invalid_json", _("The body is not valid JSON."))
+        if request.content_type == "application/x-www-form-urlencoded":
+            # What Asterisk's dialplan CURL() posts: no JSON quoting in the dialplan.
+            payload: Any = dict(QueryDict(body, encoding="utf-8").items())
+        else:
+            try:
+                payload = json.loads(body.decode("utf-8"))
+            except (UnicodeDecodeError, ValueError):
+                return _json_error(400, "invalid_json", _("The body is not valid JSON."))
         result = call_event_receive(system=system, event=parse_call_event(payload))
     except WebhookError as exc:
         return _json_error(exc.status, exc.code, exc.message, exc.field)

@@ -336,7 +336,7 @@ def _enter_queue(callback: Callback, *, now: datetime) -> None:
 
 def _lock(callback_id: int) -> Callback | None:
     return (
-        Callback.objects.select_for_update()
+        Callback.objects.select_for_update(of=("self",))
         .select_related("ticket__customer")
         .filter(pk=callback_id)
         .first()

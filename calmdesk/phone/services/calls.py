@@ -394,7 +394,8 @@ def call_finalize(*, call_id: int, now: datetime | None = None) -> Call | None:
     now = now or timezone.now()
     with transaction.atomic():
         call = (
-            Call.objects.select_for_update()
+            # Only the call's row: PostgreSQL refuses FOR UPDATE on the nullable side of a join.
+            Call.objects.select_for_update(of=("self",))
             .select_related("phone_system__team", "callback__ticket", "ticket", "agent__agent")
             .filter(pk=call_id)
             .first()

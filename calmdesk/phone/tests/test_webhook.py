@@ -138,6 +138,20 @@ def test_a_system_that_requires_signatures_refuses_unsigned_events(
     assert Call.objects.count() == 0
 
 
+def test_form_encoded_events_as_asterisks_curl_sends_them_are_accepted(
+    client: Client, pbx: Any
+) -> None:
+    response = client.post(
+        URL,
+        data="call_id=1700.9&event=ringing&from=%2B37061234567&to=&agent=",
+        content_type="application/x-www-form-urlencoded",
+        headers={"Authorization": f"Bearer {pbx.token}"},
+    )
+
+    assert response.status_code == 201
+    assert response.json()["call"]["from"] == "+37061234567"
+
+
 def test_bad_json_is_a_400(client: Client, pbx: Any) -> None:
     response = send(client, None, raw=b"{not json", token=pbx.token)
 
