@@ -31,9 +31,11 @@ USERS = {"support": "support-secret", "sales": "sales-secret"}
 @dataclass
 class Dovecot:
     host: str
-    port: int
+    port: int  # plain IMAP (STARTTLS offered when tls_port is set)
     base: Path
     log: Path
+    tls_port: int | None = None  # IMAPS, with a self-signed certificate for 127.0.0.1
+    ca_file: str = ""  # that certificate, to trust it
 
     def password(self, user: str) -> str:
         return USERS[user]
@@ -71,7 +73,45 @@ def _free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def _config(base: Path, port: int) -> str:
+def _certificate(base: Path) -> bool:
+    """A self-signed certificate for 127.0.0.1 (cert.pem, key.pem); False without openssl."""
+    openssl = shutil.which("openssl")
+    if openssl is None:
+        return False
+    done = subprocess.run(
+        [
+            openssl,
+            "req",
+            "-x509",
+            "-newkey",
+            "rsa:2048",
+            "-nodes",
+            "-days",
+            "2",
+            "-keyout",
+            str(base / "key.pem"),
+            "-out",
+            str(base / "cert.pem"),
+            "-subj",
+            "/CN=127.0.0.1",
+            "-addext",
+            "subjectAltName=IP:127.0.0.1,DNS:localhost",
+        ],
+        capture_output=True,
+        check=False,
+    )
+    return done.returncode == 0
+
+
+def _ssl(base: Path, tls_port: int | None) -> tuple[str, str]:
+    """(global ssl settings, the imaps listener)."""
+    if tls_port is None:
+        return "ssl = no", "port = 0"
+    settings = f"ssl = yes\nssl_cert = <{base}/cert.pem\nssl_key = <{base}/key.pem"
+    return settings, f"address = 127.0.0.1\n    port = {tls_port}"
+
+
+def _config(base: Path, port: int, tls_port: int | None = None) -> str:
     if os.geteuid() == 0:
         login_user, internal_user = "dovenull", "dovecot"
     else:
@@ -79,13 +119,14 @@ def _config(base: Path, port: int) -> str:
     mail_user = internal_user
     mail_group = grp.getgrgid(pwd.getpwnam(mail_user).pw_gid).gr_name
     uid = pwd.getpwnam(mail_user).pw_uid
+    ssl_settings, imaps = _ssl(base, tls_port)
     return f"""
 base_dir = {base}/run
 state_dir = {base}/state
 log_path = {base}/dovecot.log
 protocols = imap
 listen = 127.0.0.1
-ssl = no
+{ssl_settings}
 disable_plaintext_auth = no
 auth_mechanisms = plain login
 auth_failure_delay = 0
@@ -110,7 +151,7 @@ service imap-login {{
     port = {port}
   }}
   inet_listener imaps {{
-    port = 0
+    {imaps}
   }}
   chroot =
 }}
@@ -158,8 +199,9 @@ def run_dovecot() -> Iterator[Dovecot]:
             dovecot = pwd.getpwnam("dovecot")
             os.chown(base / "mail", dovecot.pw_uid, dovecot.pw_gid)
         port = _free_port()
+        tls_port = _free_port() if _certificate(base) else None
         conf = base / "dovecot.conf"
-        conf.write_text(_config(base, port))
+        conf.write_text(_config(base, port, tls_port))
         log = base / "dovecot.log"
         process = subprocess.Popen(
             [DOVECOT, "-F", "-c", str(conf)],
@@ -167,7 +209,14 @@ def run_dovecot() -> Iterator[Dovecot]:
             stderr=subprocess.DEVNULL,
         )
         _wait_for_port("127.0.0.1", port, process, log)
-        yield Dovecot(host="127.0.0.1", port=port, base=base, log=log)
+        yield Dovecot(
+            host="127.0.0.1",
+            port=port,
+            base=base,
+            log=log,
+            tls_port=tls_port,
+            ca_file=str(base / "cert.pem") if tls_port else "",
+        )
     finally:
         if process is not None and process.poll() is None:
             process.terminate()

@@ -192,6 +192,40 @@ def test_tls_against_a_plain_server_is_an_error_not_a_crash(imap: Dovecot) -> No
     assert InboundEmail.objects.count() == 0
 
 
+def _needs_tls(server: Dovecot) -> int:
+    if server.tls_port is None:
+        pytest.skip("openssl is missing: no certificate for the TLS tests")
+    return server.tls_port
+
+
+@pytest.mark.parametrize("security", ["ssl", "starttls"])
+def test_fetch_over_tls_with_the_servers_certificate_trusted(
+    imap: Dovecot, settings: Any, security: str
+) -> None:
+    tls_port = _needs_tls(imap)
+    settings.MAIL_IMAP_CA_FILE = imap.ca_file
+    port = tls_port if security == "ssl" else imap.port
+    mailbox = imap_mailbox(imap, imap_security=security, imap_port=port)
+    imap.append(raw_mail())
+
+    assert imap_fetch(mailbox) == 1
+
+    mailbox.refresh_from_db()
+    assert mailbox.imap_last_error == ""
+    assert imap.unseen() == []
+
+
+def test_an_untrusted_certificate_is_refused_and_recorded(imap: Dovecot) -> None:
+    mailbox = imap_mailbox(imap, imap_security="ssl", imap_port=_needs_tls(imap))
+    imap.append(raw_mail())
+
+    assert imap_fetch(mailbox) == 0
+
+    mailbox.refresh_from_db()
+    assert mailbox.imap_last_error.startswith("SSLCertVerificationError")
+    assert len(imap.unseen()) == 1
+
+
 def test_the_periodic_poll_fetches_every_mailbox_no_idle_worker_watches(imap: Dovecot) -> None:
     support = imap_mailbox(imap, user="support")
     sales = imap_mailbox(imap, user="sales")
