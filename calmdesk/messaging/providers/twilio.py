@@ -108,7 +108,7 @@ class TwilioAdapter(Adapter):
         sid = params.get("MessageSid") or params.get("SmsSid") or ""
         if not sid:
             return []
-        if "MessageStatus" in params:
+        if params.get("MessageStatus", "received").lower() != "received":
             return [
                 StatusUpdate(
                     id=sid,
