@@ -33,12 +33,13 @@ $(VENV)/.synced: uv.lock pyproject.toml | $(UV)
 
 install: $(VENV)/.synced
 
-# Migrate, collect static files, load the demo desk on first run, start web server + worker.
+# Migrate, collect static files, load the demo desk on first run, start web server + worker
+# + inbound mail receiver (SMTP on 2525); the chat demo site is on (/chat/demo/).
 run: install
 	$(PY) manage.py migrate --noinput -v 0
 	$(PY) manage.py collectstatic --noinput -v 0
 	$(PY) manage.py demo_data --if-empty
-	$(PY) manage.py serve --port $(PORT)
+	CHAT_DEMO=$${CHAT_DEMO:-true} $(PY) manage.py serve --port $(PORT)
 
 # The web server and the worker without touching the data.
 serve: install

@@ -7,6 +7,7 @@ channel layer, mail written to files under ``var/mail``. Scaled out: set ``DATAB
 
 from __future__ import annotations
 
+import os
 import secrets
 import sys
 from pathlib import Path
@@ -288,6 +289,48 @@ CALMDESK = {
     # Largest JSON body the API accepts (413 beyond).
     "API_MAX_BODY_BYTES": env.int("CALMDESK_API_MAX_BODY_BYTES", default=1024 * 1024),
 }
+# Phone and callbacks (defaults and meaning in calmdesk/phone/conf.py): CALMDESK_<NAME>.
+for _name in (
+    "CALLBACK_MAX_DAYS_AHEAD",
+    "CALLBACK_MIN_WINDOW_MINUTES",
+    "CALLBACK_MAX_WINDOW_HOURS",
+    "CALLBACK_MAX_ATTEMPTS",
+    "CALLBACK_CALLING_GRACE_MINUTES",
+    "CALLBACK_RATE_LIMIT",
+    "CALLBACK_RATE_WINDOW_SECONDS",
+    "PHONE_FINALIZE_DELAY_SECONDS",
+    "PHONE_WEBHOOK_MAX_BYTES",
+    "PHONE_EVENT_MAX_AGE_HOURS",
+    "PHONE_EVENT_MAX_FUTURE_SECONDS",
+):
+    if f"CALMDESK_{_name}" in os.environ:
+        CALMDESK[_name] = env.int(f"CALMDESK_{_name}")
+
+# Email in (docs/channels-mail.md, docs/channels-mail-transports.md).
+MAIL_MAX_MESSAGE_BYTES = env.int("MAIL_MAX_MESSAGE_BYTES", default=50 * 1024 * 1024)
+MAIL_MAX_ATTACHMENT_BYTES = env.int("MAIL_MAX_ATTACHMENT_BYTES", default=25 * 1024 * 1024)
+MAIL_MAX_TOTAL_ATTACHMENT_BYTES = env.int(
+    "MAIL_MAX_TOTAL_ATTACHMENT_BYTES", default=50 * 1024 * 1024
+)
+MAIL_LOOP_MAX_PER_HOUR = env.int("MAIL_LOOP_MAX_PER_HOUR", default=20)
+MAIL_IMAP_TIMEOUT = env.int("MAIL_IMAP_TIMEOUT", default=30)
+MAIL_IMAP_BATCH = env.int("MAIL_IMAP_BATCH", default=100)
+MAIL_IMAP_CA_FILE = env.str("MAIL_IMAP_CA_FILE", default="")
+MAIL_SMTPD_HOSTNAME = env.str("MAIL_SMTPD_HOSTNAME", default="")
+# Provider inbound webhooks (django-anymail): refused until ANYMAIL_WEBHOOK_SECRET is set.
+ANYMAIL = {
+    "WEBHOOK_SECRET": env.str("ANYMAIL_WEBHOOK_SECRET", default=""),
+    "MAILGUN_WEBHOOK_SIGNING_KEY": env.str("MAILGUN_WEBHOOK_SIGNING_KEY", default=""),
+    "BREVO_API_KEY": env.str("BREVO_API_KEY", default=""),
+}
+
+# Live chat (docs/channels-chat.md).
+CHAT_MESSAGE_MAX_CHARS = env.int("CHAT_MESSAGE_MAX_CHARS", default=2000)
+CHAT_RATE_LIMIT = env.int("CHAT_RATE_LIMIT", default=20)
+CHAT_RATE_WINDOW_SECONDS = env.int("CHAT_RATE_WINDOW_SECONDS", default=60)
+CHAT_LEFT_AFTER_MINUTES = env.int("CHAT_LEFT_AFTER_MINUTES", default=3)
+CHAT_AGENT_ONLINE_MINUTES = env.int("CHAT_AGENT_ONLINE_MINUTES", default=3)
+CHAT_DEMO = env.bool("CHAT_DEMO", default=False)
 
 LOGGING = {
     "version": 1,

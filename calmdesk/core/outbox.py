@@ -37,6 +37,7 @@ def outbox_enqueue(
     reply_to: str = "",
     ticket_id: int | None = None,
     message_id: int | None = None,
+    provider_id: str = "",
 ) -> OutboxMessage | None:
     """Write one outgoing message; None when that delivery key was already queued."""
     try:
@@ -54,6 +55,7 @@ def outbox_enqueue(
                 reply_to=reply_to,
                 ticket_id=ticket_id,
                 message_id=message_id,
+                provider_id=provider_id[:255],
                 next_attempt_at=timezone.now(),
             )
     except IntegrityError:

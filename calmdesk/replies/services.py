@@ -230,6 +230,7 @@ def autoresponder_queue(
         context.update(_incident_context(incident, language))
     subject, body = render_message(kind=kind, language=language, context=context)
     from_address, reply_to = _team_addresses(ticket.team)
+    message_id = ack_message_id(ticket)
     row = outbox_enqueue(
         kind=TemplateKind.AUTORESPONDER,
         to=to,
@@ -239,11 +240,12 @@ def autoresponder_queue(
         headers={
             "Auto-Submitted": "auto-replied",
             "X-Auto-Response-Suppress": "All",
-            "Message-ID": ack_message_id(ticket),
+            "Message-ID": message_id,
         },
         from_address=from_address,
         reply_to=reply_to,
         ticket_id=ticket.pk,
+        provider_id=message_id,
     )
     if row is not None:
         record_event(
@@ -315,10 +317,8 @@ def agent_reply_queue(
             reply_to=reply_to,
             ticket_id=ticket.pk,
             message_id=message.pk,
+            provider_id=message_id,
         )
-        if queued is not None:
-            OutboxMessage.objects.filter(pk=queued.pk).update(provider_id=message_id)
-            queued.provider_id = message_id
         if index == 0:
             row = queued
     if row is not None and message.external_id != message_id:

@@ -90,10 +90,12 @@ def load_demo(
     now: datetime | None = None,
     progress: Callable[[Iterable[Step], int], Iterable[Step]] | None = None,
     crisis_passengers: int = 300,
+    channels: bool = True,
 ) -> DemoSummary:
     """Install the defaults and the demo agents, then play ``tickets`` requests and their
-    history, then the crisis demo (``crisis_passengers`` passengers; 0: none). ``progress``
-    wraps the step iterator (a tqdm bar in the command)."""
+    history, then the crisis demo (``crisis_passengers`` passengers; 0: none), then the
+    channels (mailbox, chat widget, messaging accounts, phone system with calls; ``channels``).
+    ``progress`` wraps the step iterator (a tqdm bar in the command)."""
     now = now or timezone.now()
     rng = random.Random(seed)  # noqa: S311 - demo texts, not secrets
     install_defaults()
@@ -119,6 +121,8 @@ def load_demo(
         load_crisis_demo(
             rng=rng, now=now, lead=users["lead"], planner=plan, passengers=crisis_passengers
         )
+    if channels:
+        _channels_demo(now=now)
     # Urgent requests left unanswered past the alert time alert their lead now, as the periodic
     # job would on its first run, so the alert badges show from the first page view.
     from calmdesk.sla.services import sla_raise_due_alerts
@@ -284,6 +288,20 @@ class _Planner:
 
 
 _DOMAINS = ("example.com", "example.org", "example.net")
+
+
+def _channels_demo(*, now: datetime) -> None:
+    """Every channel ready to try: the catch-all mailbox for calmdesk.test, the chat widget,
+    SMS/WhatsApp/Telegram accounts, and a phone system with a few calls and a callback."""
+    from calmdesk.chat.demo import demo_chat
+    from calmdesk.mail.demo import demo_mailbox
+    from calmdesk.messaging.demo import demo_messaging
+    from calmdesk.phone.demo import demo_phone
+
+    demo_mailbox()
+    demo_chat(now=now)
+    demo_messaging()
+    demo_phone(now=now, verbose=False)
 
 
 def _latin(word: str, language: str) -> str:

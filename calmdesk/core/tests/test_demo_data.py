@@ -22,10 +22,34 @@ from calmdesk.tickets.selectors import QUEUE_ORDER
 pytestmark = pytest.mark.django_db
 
 
-def load(tickets: int = 60, *args: str) -> str:
+def load(tickets: int = 60, *args: str, channels: bool = False) -> str:
+    """The demo (without the channel demos, which add calls and chats to the played history,
+    unless ``channels``)."""
     out = StringIO()
-    call_command("demo_data", "--tickets", str(tickets), *args, stdout=out, verbosity=0)
+    extra = () if channels else ("--no-channels",)
+    call_command("demo_data", "--tickets", str(tickets), *args, *extra, stdout=out, verbosity=0)
     return out.getvalue()
+
+
+def test_the_demo_sets_up_every_channel_to_try() -> None:
+    from calmdesk.chat.models import ChatWidget
+    from calmdesk.mail.models import Mailbox
+    from calmdesk.messaging.models import MessagingAccount
+    from calmdesk.phone.models import Call, PhoneSystem
+
+    load(5, channels=True)
+
+    mailbox = Mailbox.objects.get()
+    assert mailbox.catch_all_domain == "calmdesk.test"
+    assert mailbox.team is not None
+    assert ChatWidget.objects.filter(active=True).exists()
+    assert {a.provider for a in MessagingAccount.objects.all()} == {
+        "twilio",
+        "whatsapp",
+        "telegram",
+    }
+    assert PhoneSystem.objects.exists()
+    assert Call.objects.filter(ticket__isnull=False).exists()
 
 
 def test_demo_agents_log_in_with_the_demo_password_and_the_lead_is_admin() -> None:

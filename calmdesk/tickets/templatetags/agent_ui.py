@@ -101,6 +101,10 @@ def describe_event(event: TicketEvent, lookups: Any) -> str:
     """One line in words for each event type, in the active language."""
     data = event.data or {}
     kind = event.type
+    if kind in (EventType.CALL, EventType.CALLBACK):
+        from calmdesk.phone.text import describe_phone_event
+
+        return describe_phone_event(event)
     if kind == EventType.CREATED:
         return _("Created via %(channel)s") % {"channel": _label(Channel, data.get("channel"))}
     if kind == EventType.CUSTOMER_MESSAGE:

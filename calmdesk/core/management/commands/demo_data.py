@@ -36,6 +36,11 @@ class Command(BaseCommand):
         parser.add_argument(
             "--seed", type=int, default=2024, help="Random seed (same seed, same desk)."
         )
+        parser.add_argument(
+            "--no-channels",
+            action="store_true",
+            help="Leave out the channel demos (mailbox, chat, messaging, phone calls).",
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         count: int = options["tickets"]
@@ -56,7 +61,12 @@ class Command(BaseCommand):
                 disable=None if options["verbosity"] >= 1 else True,
             )
 
-        summary = load_demo(tickets=count, seed=options["seed"], progress=progress)
+        summary = load_demo(
+            tickets=count,
+            seed=options["seed"],
+            progress=progress,
+            channels=not options["no_channels"],
+        )
         sqlite_refresh_statistics()  # the planner picks the queue indexes from the start
         took = time.monotonic() - started
         languages = ", ".join(f"{k} {v}" for k, v in sorted(summary.by_language.items()))

@@ -37,6 +37,12 @@ class Command(BaseCommand):
         parser.add_argument("--host", default=os.environ.get("HOST", "127.0.0.1"))
         parser.add_argument("--port", type=int, default=int(os.environ.get("PORT", "8000")))
         parser.add_argument(
+            "--smtp-port",
+            type=int,
+            default=int(os.environ.get("SMTP_PORT", "2525")),
+            help="Port of the inbound mail receiver (SMTP; 0: do not start it).",
+        )
+        parser.add_argument(
             "--no-worker",
             action="store_true",
             help="Only the web server (run the worker elsewhere with manage.py run_huey).",
@@ -65,6 +71,18 @@ class Command(BaseCommand):
         }
         if not options["no_worker"]:
             commands["worker"] = [sys.executable, str(MANAGE_PY), "run_huey", "--quiet"]
+        smtp_port: int = options["smtp_port"]
+        if smtp_port and not _port_open(host, smtp_port):
+            # Mail for the demo mailboxes (…@calmdesk.test) delivered straight to Calmdesk.
+            commands["smtpd"] = [
+                sys.executable,
+                str(MANAGE_PY),
+                "smtpd",
+                "--host",
+                host,
+                "--port",
+                str(smtp_port),
+            ]
         children: dict[str, subprocess.Popen[bytes]] = {}
         stopping: list[int] = []
 
@@ -87,7 +105,11 @@ class Command(BaseCommand):
             if any(child.poll() is not None for child in children.values()):
                 break
             if _port_open(host, port):
-                self._banner(env["SITE_URL"], with_worker="worker" in children)
+                self._banner(
+                    env["SITE_URL"],
+                    with_worker="worker" in children,
+                    smtp=f"{host}:{smtp_port}" if "smtpd" in children else "",
+                )
                 break
             time.sleep(0.1)
 
@@ -121,7 +143,7 @@ class Command(BaseCommand):
             return children[died].returncode or 1
         return 0
 
-    def _banner(self, site_url: str, *, with_worker: bool) -> None:
+    def _banner(self, site_url: str, *, with_worker: bool, smtp: str = "") -> None:
         from calmdesk.core.demo.accounts import DEMO_PASSWORD, demo_logins
 
         mail = (
@@ -137,7 +159,10 @@ class Command(BaseCommand):
             f"  Agent workspace:           {site_url}/agent/",
             f"  Administration:            {site_url}/admin/",
             f"  API documentation:         {site_url}/api/docs",
+            f"  Live chat (demo site):     {site_url}/chat/demo/",
             f"  Outgoing mail:             {mail}",
+            "  Incoming mail:             "
+            + (f"SMTP on {smtp}, for any address @calmdesk.test" if smtp else "not started"),
             "  Background worker:         "
             + ("running (Huey)" if with_worker else "not started here (--no-worker)"),
         ]
