@@ -28,6 +28,8 @@ similar_reference  "XK7P2Q ≈ XK7P2O"                          one character ap
 request_type       the request type's key                     the same request type
 other_request_type "refund → date-change"                     a different request type
 similar_text       0.0–1.0                                    text similarity (rapidfuzz)
+same_topic         ["refund"]                                 the same matter by its words
+other_topic        "refund → baggage"                         another matter by its words
 shared_details     ["12.05", "TK1934"]                        dates, flight numbers, refs
 chaser             —                                          "any news?": a status chase
 only_open_request  —                                          the customer's one open request
@@ -60,7 +62,7 @@ from django.db.models.functions import Upper
 from rapidfuzz import fuzz
 from rapidfuzz.distance import Levenshtein
 
-from calmdesk.customers.models import Customer
+from calmdesk.customers.models import Booking, Customer
 from calmdesk.incidents.linking import fold
 from calmdesk.tickets.enums import ACTIVE_STATUSES, MessageKind, TicketStatus
 from calmdesk.tickets.models import Message, RequestType, Ticket
@@ -80,6 +82,7 @@ MAX_SUGGESTIONS = 3
 FOLLOW_UP_SCORE = 3.0
 FOLLOW_UP_MARGIN = 1.5  # over the next candidate of the same customer
 SUGGEST_SCORE = 1.5
+MATTER_SIMILARITY = 0.6  # text this similar is the same matter whatever its topic words
 
 # Weights of the evidence (log-odds-like: positive = same matter).
 W_SAME_CUSTOMER = 1.0
@@ -92,6 +95,8 @@ W_OTHER_REQUEST_TYPE = -2.5
 W_DETAIL = 0.6
 W_DETAILS_MAX = 2
 W_CHASER = 1.5
+W_SAME_TOPIC = 1.0
+W_OTHER_TOPIC = -2.0
 W_ONLY_OPEN = 0.7
 W_FRESH = 0.5
 W_STALE_WEEK = -1.0
@@ -107,6 +112,10 @@ class Candidate:
     ticket: Ticket
     score: float
     reasons: list[dict[str, Any]] = field(default_factory=list)
+    # Something says it is the same matter (similar text, the same topic, a chaser), and
+    # nothing says it is another (another topic or request type): needed for automatic.
+    matter: bool = False
+    contrary: bool = False
 
     @property
     def evidence(self) -> dict[str, Any]:
@@ -190,19 +199,44 @@ _STOPWORDS = """
 """
 STOPWORDS = frozenset(_STOPWORDS.split())
 
-# "Any news?", "still waiting", "nobody answers": a customer chasing a request already made.
+# "Any news?", "no answer yet", "second time I write": a customer chasing a request already made.
+# Explicit chasing phrases only ("still" alone is in many first requests: "still not refunded").
 _CHASER = re.compile(
-    r"any news|any update|no (?:answer|reply|response)|still (?:waiting|no|nothing|have not"
-    r"|haven't)|heard (?:nothing|back)|not heard|why (?:no|nobody|has no one)|nobody (?:answer"
-    r"|repl|respond)|(?:second|third|\d+(?:st|nd|rd|th)) time|again about|following up"
-    r"|follow(?:ing)?-up|status of my|what is happening|wrote (?:to you )?(?:before|already|twice)"
-    r"|haber (?:yok|var mı|alamadım|alamıyorum)|hala|hâlâ|henüz|cevap (?:yok|vermedi|alamadım)"
-    r"|yanıt (?:yok|vermedi|alamadım|gelmedi)|bekliyorum|tekrar yazıyorum|kimse|ne oldu"
-    r"|naujien|vis dar|dar negavau|niekas|neatsak|laukiu|vėl rašau|kas vyksta|antrą kartą"
-    r"|trečią kartą"
-    r"|خبری|هنوز|پاسخی|جوابی|منتظر|دوباره می‌?نویسم|کسی|چه شد|چی شد|بار دوم|بار سوم"
-    r"|پیگیری",
+    r"any news|any update|news about|no (?:answer|reply|response)|still waiting|still no (?:answer"
+    r"|reply|news)|heard (?:nothing|back)|not heard|nobody (?:has )?(?:answer|repl|respond)"
+    r"|no one (?:has )?(?:answer|repl)|(?:second|third|fourth) time|following up|follow(?:ing)?-up"
+    r"|wrote (?:to you )?(?:before|already|twice|\w+ days ago)|what is happening with"
+    r"|haber var mı|haber yok|haber alamadım|cevap yok|cevap alamadım"
+    r"|yanıt (?:yok|gelmedi|alamadım)"
+    r"|kimse (?:dönmedi|cevap|yanıt)|ne oldu|tekrar yazıyorum|(?:ikinci|üçüncü) kez|bekliyorum"
+    r"|önceki mesaj|takip ediyorum"
+    r"|naujien|negavau atsakymo|niekas neatsak|antrą kartą|trečią kartą|vėl rašau|primenu|laukiu"
+    r"|kas vyksta"
+    r"|خبری نشد|خبری نیست|پاسخی (?:نگرفتم|نیامد)|جوابی (?:نیامده|نگرفتم)|کسی (?:جواب|پاسخ)"
+    r"|بار (?:دوم|سوم)|پیگیری|منتظر|چه شد|چی شد",
 )
+
+# What the matter is about, by its words (a request type for channels without a form), for
+# telling one customer's two matters apart. Matched on folded text, any of our languages.
+TOPICS: dict[str, re.Pattern[str]] = {
+    name: re.compile(pattern)
+    for name, pattern in {
+        "refund": r"refund|money back|reimburs|repay|iade|geri öde|paramı|paramız|ücret.{0,20}geri"
+        r"|استرداد|بازپرداخت|پولم|پولمان|پول را پس|grąžin|pinigų grąž|atgauti pinig",
+        "date_change": r"change (?:the |my |of )?(?:travel )?date|date change|date of|rebook"
+        r"|move my booking|later departure|tarih(?:imi|ini|i)? değiş|tarih değişikliği|yeniden "
+        r"rezervasyon|ertele|sonraki bir sefer|تغییر تاریخ|تاریخ .{0,20}عوض|عقب بیندازم|رزرو مجدد"
+        r"|حرکت بعدی|datos keit|datą|perkelti|perrezerv|vėlesn",
+        "cancellation": r"cancel|iptal|لغو|atšauk",
+        "baggage": r"luggage|baggage|suitcase|\bbags?\b|bagaj|valiz|çanta|چمدان|بار من|bagaž"
+        r"|lagamin|krepš",
+        "invoice": r"invoice|receipt|\bvat\b|fatura|makbuz|kdv|فاکتور|رسید|sąskait|kvit|pvm",
+        "assistance": r"wheelchair|assistance|\bdogs?\b|\bpets?\b|allerg|meal|tekerlekli|köpe"
+        r"|evcil|alerji|yemek|yardım talebi|ویلچر|سگ|حیوان|حساسیت|غذا|درخواست کمک|vežimėl|šun"
+        r"|gyvūn|alergij|maist|pagalb",
+        "incident": r"aurora|fire|yangın|آتش|آرورا|gaisr",
+    }.items()
+}
 
 
 @dataclass(frozen=True)
@@ -213,6 +247,7 @@ class Text:
     details: frozenset[str]  # dates, flight numbers, references, amounts
     references: tuple[str, ...]  # reference-like tokens, upper-cased, in order
     chaser: bool
+    topics: frozenset[str] = frozenset()
 
 
 def strip_quoted(text: str) -> str:
@@ -261,6 +296,7 @@ def prepare(text: str) -> Text:
         details=frozenset(details),
         references=references,
         chaser=_CHASER.search(folded) is not None,
+        topics=frozenset(name for name, pattern in TOPICS.items() if pattern.search(folded)),
     )
 
 
@@ -282,6 +318,19 @@ def references_in(text: str) -> tuple[str, ...]:
     return prepare(text).references[:MAX_TEXT_REFERENCES]
 
 
+_FLIGHT_NUMBER = re.compile(r"^[A-Z]{2}\d{1,4}$")
+
+
+def booking_reference_in(text: str) -> str:
+    """The booking reference a message names, when it names exactly one: six letters and
+    digits with at least one of each (the record locator format), not a flight number. ""
+    otherwise. Channels without a booking reference field (email, SMS, chat, …) store it on
+    the new ticket, so that the same booking written about later — by the family, from
+    another address — is found (``ticket_booking_ref_idx``)."""
+    found = {r for r in prepare(text).references if len(r) == 6 and not _FLIGHT_NUMBER.match(r)}
+    return found.pop() if len(found) == 1 else ""
+
+
 # ------------------------------------------------------------------------------------------
 # Candidates
 # ------------------------------------------------------------------------------------------
@@ -301,32 +350,45 @@ def _with_first_message(tickets: QuerySet[Ticket]) -> QuerySet[Ticket]:
     return tickets.annotate(first_text=Subquery(first)).select_related("request_type", "incident")
 
 
-def customer_candidates(customer_id: int, *, now: datetime) -> list[Ticket]:
-    """The customer's active tickets and those solved within ``SOLVED_WINDOW`` (newest first;
-    ``ticket_customer_idx``)."""
-    qs = Ticket.objects.filter(customer_id=customer_id, merged_into__isnull=True).filter(
+def _holders(references: list[str]) -> QuerySet[Any, Any]:
+    """The customers holding these bookings (imported with the bookings;
+    ``booking_reference_upper_idx``)."""
+    return (
+        Booking.objects.alias(reference_upper=Upper("reference"))
+        .filter(reference_upper__in=references)
+        .values("customer_id")
+    )
+
+
+def customer_candidates(
+    customer_id: int | None, *, now: datetime, references: tuple[str, ...] = ()
+) -> list[Ticket]:
+    """The customer's active tickets and those solved within ``SOLVED_WINDOW``, and the
+    tickets of the holders of the bookings the contact names (newest first;
+    ``ticket_customer_idx``). One query. Closed and merged tickets are never candidates."""
+    owners = Q(customer_id=customer_id) if customer_id is not None else Q(pk__in=[])
+    if references:
+        owners |= Q(customer_id__in=Subquery(_holders(list(references))))
+    qs = Ticket.objects.filter(owners).filter(
         Q(status__in=ACTIVE_STATUSES)
         | Q(status=TicketStatus.SOLVED, solved_at__gte=now - SOLVED_WINDOW)
     )
-    return list(_with_first_message(qs).order_by("-created_at")[:MAX_CANDIDATES])
+    tickets = _with_first_message(qs.select_related("customer")).order_by("-created_at")
+    return [t for t in tickets[:MAX_CANDIDATES] if t.merged_into_id is None]
 
 
 def reference_candidates(
     references: tuple[str, ...], *, exclude_customer: int | None
 ) -> list[Ticket]:
-    """Other customers' active tickets on one of these booking references
-    (``ticket_booking_ref_idx``)."""
+    """Other customers' active tickets whose booking reference field holds one of these
+    references (``ticket_booking_ref_idx``). One query."""
     qs = Ticket.objects.alias(
         booking_ref=Upper(KT(f"custom_fields__{BOOKING_REFERENCE_FIELD}"))
     ).filter(booking_ref__in=list(references), status__in=ACTIVE_STATUSES)
-    qs = qs.filter(merged_into__isnull=True)
     if exclude_customer is not None:
         qs = qs.exclude(customer_id=exclude_customer)
-    return list(
-        _with_first_message(qs.select_related("customer")).order_by(F("created_at").desc())[
-            :MAX_CANDIDATES
-        ]
-    )
+    tickets = _with_first_message(qs.select_related("customer")).order_by(F("created_at").desc())
+    return [t for t in tickets[:MAX_CANDIDATES] if t.merged_into_id is None]
 
 
 # ------------------------------------------------------------------------------------------
@@ -380,7 +442,9 @@ def _score(
     if ref and (ref == structured or ref in references or ref in new.references):
         candidate.add("booking_reference", W_BOOKING, ref)
     elif ref and structured and structured != ref:
+        # One character apart: a typo, or two bookings. Never automatic.
         candidate.add("similar_reference", W_SIMILAR_REFERENCE, f"{structured} ≈ {ref}")
+        candidate.contrary = True
     elif ref and any(0 < Levenshtein.distance(r, ref) <= 1 for r in new.references):
         # The text names this ticket's reference with a typo.
         near = next(r for r in new.references if Levenshtein.distance(r, ref) <= 1)
@@ -395,9 +459,18 @@ def _score(
             candidate.add(
                 "other_request_type", W_OTHER_REQUEST_TYPE, f"{other} → {wanted_type.key}"
             )
+            candidate.contrary = True
 
     similarity = text_similarity(new, old)
     candidate.add("similar_text", _text_weight(similarity, chaser=new.chaser), round(similarity, 2))
+    topics = new.topics & old.topics
+    if topics:
+        candidate.add("same_topic", W_SAME_TOPIC, sorted(topics))
+    elif new.topics and old.topics:
+        change = f"{'/'.join(sorted(old.topics))} → {'/'.join(sorted(new.topics))}"
+        candidate.add("other_topic", W_OTHER_TOPIC, change)
+        candidate.contrary = True
+    candidate.matter = bool(topics) or new.chaser or similarity >= MATTER_SIMILARITY
     shared = sorted((new.details & old.details) - {ref})
     if shared:
         candidate.add("shared_details", W_DETAIL * min(len(shared), W_DETAILS_MAX), shared[:4])
@@ -427,7 +500,7 @@ def _score(
 def _text_weight(similarity: float, *, chaser: bool) -> float:
     """Similar text is evidence; dissimilar text is evidence against, except from a chaser
     ("any news?" shares no words with the request it chases)."""
-    weight = 5.0 * (similarity - 0.55)
+    weight = 3.0 * (similarity - 0.5)
     if chaser:
         weight = max(weight, 0.0)
     return round(weight, 2)
@@ -442,11 +515,18 @@ def dedup_decide(features: ContactFeatures, *, now: datetime) -> DedupDecision:
         dict.fromkeys(r for r in (features.booking_reference, *new.references) if r)
     )[: MAX_TEXT_REFERENCES + 1]
     tickets: list[Ticket] = []
-    if customer_id is not None:
-        tickets = customer_candidates(customer_id, now=now)
-    own_active = len(tickets)
+    if customer_id is not None or references:
+        tickets = customer_candidates(customer_id, now=now, references=references)
+    own_active = sum(1 for t in tickets if t.customer_id == customer_id)
     if references:
-        tickets += reference_candidates(references, exclude_customer=customer_id)
+        seen = {t.pk for t in tickets}
+        tickets += [
+            t
+            for t in reference_candidates(references, exclude_customer=customer_id)
+            if t.pk not in seen
+        ]
+    # Another customer's ticket is a candidate only while active (theirs may be solved).
+    tickets = [t for t in tickets if t.customer_id == customer_id or t.status in ACTIVE_STATUSES]
     if not tickets:
         return DedupDecision(action="new")
     candidates = [
@@ -472,6 +552,8 @@ def dedup_decide(features: ContactFeatures, *, now: datetime) -> DedupDecision:
     margin_ok = not rivals or best.score - rivals[0].score >= FOLLOW_UP_MARGIN
     if (
         best.same_customer
+        and best.matter
+        and not best.contrary
         and features.by_primary_identity
         and best.score >= FOLLOW_UP_SCORE
         and margin_ok

@@ -45,7 +45,13 @@ from calmdesk.tickets.services import (
     ticket_prepare_for_incident,
 )
 
-from .dedup import ContactFeatures, DedupDecision, dedup_decide, references_in
+from .dedup import (
+    ContactFeatures,
+    DedupDecision,
+    booking_reference_in,
+    dedup_decide,
+    references_in,
+)
 from .models import Contact, ContactOutcome, MergeSuggestion
 
 BOOKING_REFERENCE_FIELD = "booking_reference"
@@ -186,6 +192,17 @@ def _contact_identity(match: ContactMatch) -> Identity | None:
 
 def _address(match: ContactMatch) -> str:
     return match.wanted[0][1][:320] if match.wanted else ""
+
+
+def _custom_fields(contact: InboundContact) -> dict[str, Any]:
+    """The contact's fields; a booking reference named in the text of a channel without the
+    field (email, SMS, chat, …) is kept as the ticket's booking reference."""
+    if BOOKING_REFERENCE_FIELD in contact.custom_fields:
+        return contact.custom_fields
+    found = booking_reference_in(f"{contact.subject}\n{contact.body_text}")
+    if not found:
+        return contact.custom_fields
+    return {**contact.custom_fields, BOOKING_REFERENCE_FIELD: found}
 
 
 def _body(contact: InboundContact) -> str:
@@ -337,7 +354,7 @@ def _open_ticket(
         request_type=contact.request_type,
         channel=contact.channel,
         language=contact.language,
-        custom_fields=contact.custom_fields,
+        custom_fields=_custom_fields(contact),
         intake_key=contact.intake_key,
         team=contact.team,
         now=now,
