@@ -88,20 +88,25 @@ def pair(team: Any) -> tuple[Ticket, Ticket]:
 
 
 def suggest(ticket: Ticket, candidate: Ticket) -> MergeSuggestion:
-    return MergeSuggestion.objects.create(
+    """The suggestion between the pair (the hub already made one for it) with known evidence."""
+    suggestion, _created = MergeSuggestion.objects.update_or_create(
         ticket=ticket,
         candidate=candidate,
-        score=0.74,
-        evidence={
+        defaults={
             "score": 0.74,
-            "reasons": [
-                {"kind": "booking_reference", "value": "ABC123", "weight": 0.3},
-                {"kind": "similar_text", "value": 0.87},
-                {"kind": "similar_name", "value": 0.92},
-                {"kind": "moon_phase", "value": "full"},
-            ],
+            "evidence": {
+                "score": 0.74,
+                "reasons": [
+                    {"kind": "booking_reference", "value": "ABC123", "weight": 0.3},
+                    {"kind": "similar_text", "value": 0.87},
+                    {"kind": "similar_name", "value": 0.92},
+                    {"kind": "moon_phase", "value": "full"},
+                ],
+            },
+            "status": "open",
         },
     )
+    return suggestion
 
 
 @pytest.fixture
