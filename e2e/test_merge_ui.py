@@ -65,12 +65,8 @@ def desk(transactional_db: None, live_server: Any) -> Any:
             "Any news about ABC123? Elif",
             team=team,
         ).ticket
-    suggestion = MergeSuggestion.objects.create(
-        ticket=newer,
-        candidate=older,
-        score=0.78,
-        evidence={"reasons": [{"kind": "booking_reference", "value": "ABC123"}]},
-    )
+    # The hub suggested the pair itself: another identity naming the same booking.
+    suggestion = MergeSuggestion.objects.get(ticket=newer, candidate=older)
     return {"server": live_server, "older": older, "newer": newer, "suggestion": suggestion}
 
 
