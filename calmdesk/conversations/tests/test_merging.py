@@ -160,8 +160,10 @@ def test_merge_unions_tags_and_keeps_the_earliest_promise_without_resetting_the_
     newer.refresh_from_db()
     due_before = older.first_reply_due_at
     resolution_before = older.resolution_due_at
-    assert due_before and resolution_before
-    assert newer.first_reply_due_at and newer.resolution_due_at
+    assert due_before is not None
+    assert resolution_before is not None
+    assert newer.first_reply_due_at is not None
+    assert newer.resolution_due_at is not None
 
     # Merge the older one into the newer: the customer has waited since the older one.
     kept = ticket_merge(source=older, target=newer, actor=agent)
