@@ -338,5 +338,14 @@ LOGGING = {
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
-    "loggers": {"django.db.backends": {"level": "INFO"}},
+    "loggers": {
+        "django.db.backends": {"level": "INFO"},
+        # aiosmtpd logs every SMTP connection at INFO; the receiver logs what it stores.
+        "mail.log": {"level": "WARNING"},
+        # One line per provider API call (messaging, phone_simulate) is too chatty at INFO.
+        "httpx": {"level": "WARNING"},
+    },
 }
+
+# The crisis pages are /crisis and /crisis/<slug>: their routes begin with a slash on purpose.
+SILENCED_SYSTEM_CHECKS = ["urls.W002"]
