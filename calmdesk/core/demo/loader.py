@@ -260,7 +260,13 @@ class _Planner:
             steps.append(self._step(later(created, 10, 180), index, "transfer"))
         if rng.random() < 0.12:
             steps.append(self._step(later(created, 5, 300), index, "note"))
-        if rng.random() < 0.42:  # still waiting for a first answer
+        # Still waiting for a first answer: most of today's requests, few of last week's — a
+        # team that keeps up with its queue, so the demo's expected waits read in hours.
+        age_days = (self.now - created).total_seconds() / 86400
+        waiting = (
+            0.8 if age_days < 0.5 else 0.45 if age_days < 1.5 else 0.15 if age_days < 3 else 0.1
+        )
+        if rng.random() < waiting:
             if rng.random() < 0.15:
                 steps.append(self._step(later(created, 15, 240), index, "assign"))
             if rng.random() < 0.15:
