@@ -43,7 +43,15 @@ from django.utils.translation import gettext as _
 
 from calmdesk.core.errors import DomainError
 
-from .models import Booking, Customer, CustomerImport, Identity, IdentityKind, ImportStatus
+from .models import (
+    Booking,
+    Customer,
+    CustomerImport,
+    Identity,
+    IdentityKind,
+    ImportStatus,
+    name_keys,
+)
 from .services import normalize_email, normalize_phone
 
 FIELDS = (
@@ -662,6 +670,7 @@ class _Contacts:
         owner = (row.email and self.owner.get(email)) or (row.phone and self.owner.get(phone))
         if not owner:
             owner = Customer(name=row.name[:200], language=row.language)
+            owner.set_name_keys()  # bulk_create does not call save()
             self.new_customers.append(owner)
         elif isinstance(owner, int) and owner in self.unnamed and row.name:
             self.names.setdefault(owner, row.name[:200])
@@ -684,7 +693,10 @@ class _Contacts:
             ignore_conflicts=True,  # taken meanwhile by a concurrent first contact: theirs
         )
         for customer_id, name in self.names.items():
-            Customer.objects.filter(pk=customer_id, name="").update(name=name)
+            name_key, family_key = name_keys(name)
+            Customer.objects.filter(pk=customer_id, name="").update(
+                name=name, name_key=name_key, family_key=family_key
+            )
 
 
 def _survivors(merged: set[int]) -> dict[int, int]:

@@ -1,6 +1,9 @@
 from __future__ import annotations
 
+import re
 import secrets
+import unicodedata
+from typing import Any
 
 from django.conf import settings
 from django.db import models
@@ -13,8 +16,61 @@ def new_opt_out_token() -> str:
     return secrets.token_urlsafe(18)
 
 
+# Names as people type them on different keyboards and forms: Arabic yeh and kaf in Persian,
+# the Turkish dotless ı, zero-width joiners and the tatweel; accents go (Ayşe = Ayse).
+_NAME_FOLD = str.maketrans(
+    {"ي": "ی", "ى": "ی", "ك": "ک", "ı": "i", "\u200c": " ", "\u200d": None, "\u0640": None}
+)
+_NAME_WORD = re.compile(r"[^\W\d_]{2,}")
+# Titles that are not part of anyone's name (en, tr, fa, lt).
+_TITLES = frozenset(
+    {
+        *("mr", "mrs", "ms", "miss", "dr", "prof", "sir", "madam"),
+        *("bay", "bayan", "sayin", "hanim", "bey"),
+        *("agha", "aghaye", "khanom", "آقا", "آقای", "خانم", "جناب", "سرکار", "دکتر"),
+        *("ponas", "ponia", "panele"),
+    }
+)
+# Lithuanian surnames change with gender and marriage (Kazlauskas, Kazlauskienė,
+# Kazlauskaitė): the family key keeps the stem. Longest endings first.
+_FAMILY_ENDINGS = ("iene", "aite", "iute", "yte", "ute", "ius", "as", "is", "ys", "us")
+
+
+def name_tokens(name: str) -> list[str]:
+    """A name's words, folded (case, accents, keyboard variants), titles dropped, in order."""
+    text = unicodedata.normalize("NFKC", name).casefold().translate(_NAME_FOLD)
+    text = "".join(c for c in unicodedata.normalize("NFKD", text) if not unicodedata.combining(c))
+    return [w for w in _NAME_WORD.findall(text) if w not in _TITLES]
+
+
+def name_keys(name: str) -> tuple[str, str]:
+    """(name key, family key) of a name, for finding the same person or the same family among
+    customers (``customer_name_key_idx``, ``customer_family_key_idx``).
+
+    The name key is the folded words sorted ("Yılmaz, Ayşe" = "ayse yilmaz"); the family key
+    the stem of the family name — the last word, or the word before a comma — of a name of at
+    least two words, "" otherwise."""
+    tokens = name_tokens(name)
+    key = " ".join(sorted(dict.fromkeys(tokens)))[:200]
+    if len(tokens) < 2:
+        return key, ""
+    family = tokens[-1]
+    if "," in name:
+        before = name_tokens(name.split(",", 1)[0])
+        family = before[-1] if before else family
+    for ending in _FAMILY_ENDINGS:
+        if family.endswith(ending) and len(family) - len(ending) >= 3:
+            family = family[: -len(ending)]
+            break
+    return key, family[:100]
+
+
 class Customer(models.Model):
     name = models.CharField(_("name"), max_length=200, blank=True)
+    # ``name_keys(name)``, kept by ``save``: merge suggestions for a contact from an identity
+    # we do not know yet find the same name (or family) among customers with open tickets.
+    name_key = models.CharField(max_length=200, blank=True, default="", editable=False)
+    family_key = models.CharField(max_length=100, blank=True, default="", editable=False)
     language = models.CharField(_("language"), max_length=10, default="en")
     attributes = models.JSONField(
         _("attributes"),
@@ -31,13 +87,40 @@ class Customer(models.Model):
     merged_into = models.ForeignKey(
         "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="merged_from"
     )
+    # This customer's first contact came by a new identity but typed one of another
+    # customer's (a chat's email, a form's phone): perhaps the same person, perhaps not.
+    # Their tickets are suggested to each other ("shares_identity"), never joined.
+    shares_identity_with = models.ForeignKey(
+        "self",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        editable=False,
+        verbose_name=_("typed an identity of"),
+    )
 
     class Meta:
         verbose_name = _("customer")
         verbose_name_plural = _("customers")
+        indexes = [
+            models.Index(fields=["name_key"], name="customer_name_key_idx"),
+            models.Index(fields=["family_key"], name="customer_family_key_idx"),
+        ]
 
     def __str__(self) -> str:
         return self.name or f"#{self.pk}"
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        self.set_name_keys()
+        update_fields = kwargs.get("update_fields")
+        if update_fields is not None and "name" in update_fields:
+            kwargs["update_fields"] = {*update_fields, "name_key", "family_key"}
+        super().save(*args, **kwargs)
+
+    def set_name_keys(self) -> None:
+        """``name_key``/``family_key`` from ``name`` (``save`` does it; ``bulk_create`` not)."""
+        self.name_key, self.family_key = name_keys(self.name)
 
     @property
     def primary_email(self) -> str:
