@@ -22,7 +22,12 @@ same_customer      —                                          the candidate is
 recognised_by      identity kind ("email", "phone", …)        matched by the contact's own
                                                               identity (automatic allowed)
 other_customer     the candidate customer's name              another customer's ticket
+shares_identity    identity kind ("phone", "email") or None   the other customer owns an
+                                                              identity one of them typed
 similar_name       0.0–1.0                                    names alike (another identity?)
+same_family_name   the candidate customer's name              one family name (a family?)
+common_name        how many customers share it                a namesake says less
+holds_booking      the references named                       holds a booking named (import)
 booking_reference  the reference                              the same booking
 similar_reference  "XK7P2Q ≈ XK7P2O"                          one character apart (a typo)
 request_type       the request type's key                     the same request type
@@ -40,11 +45,14 @@ channel_switch     "form → email"                             another channel,
 ambiguous          the other candidate's reference            two candidates nearly as likely
 ================== ========================================== ===========================
 
-Reads: at most two indexed, bounded queries — the customer's recent tickets
-(``ticket_customer_idx``) and, when the contact names a booking reference, active tickets on
-that reference (``ticket_booking_ref_idx``); the candidates' first messages come in the same
-queries. Precision of automatic follow-ups and recall of duplicates are measured on the
-labelled corpus in ``bench/dedup/`` (``docs/dedup.md``).
+Reads: at most three indexed, bounded queries — the customer's recent tickets and those of
+customers sharing an identity with it (``ticket_customer_idx``); when the contact names a
+booking reference, active tickets on that reference (``ticket_booking_ref_idx``); and, when
+no follow-up is certain and the contact gives a full name, other customers' active tickets
+under the same name or family name (``name_candidates``); the candidates' first messages come
+in the same queries. Candidates found by name alone are suggested only under the stricter
+rules of ``_suggestible``, one at most. Precision of automatic follow-ups and recall of
+duplicates are measured on the labelled corpus in ``bench/dedup/`` (``docs/dedup.md``).
 """
 
 from __future__ import annotations
@@ -62,7 +70,7 @@ from django.db.models.functions import Upper
 from rapidfuzz import fuzz
 from rapidfuzz.distance import Levenshtein
 
-from calmdesk.customers.models import Booking, Customer
+from calmdesk.customers.models import Booking, Customer, name_keys
 from calmdesk.incidents.linking import fold
 from calmdesk.tickets.enums import ACTIVE_STATUSES, MessageKind, TicketStatus
 from calmdesk.tickets.models import Message, RequestType, Ticket
@@ -77,11 +85,18 @@ MAX_CANDIDATES = 12
 MAX_TEXT_REFERENCES = 3
 # Suggestions shown per new ticket.
 MAX_SUGGESTIONS = 3
+# Other customers' tickets found by a similar name: active, opened within this window, at most
+# this many read (``customer_name_key_idx``, ``customer_family_key_idx``).
+NAME_WINDOW = timedelta(days=14)
+MAX_NAME_CANDIDATES = 20
 
 # Decision thresholds on the summed weights, tuned on the dev seed of ``bench/dedup``.
 FOLLOW_UP_SCORE = 3.0
 FOLLOW_UP_MARGIN = 1.5  # over the next candidate of the same customer
 SUGGEST_SCORE = 1.5
+# Another customer's ticket found by a name no one else with an active ticket has, with the
+# same matter's words or a shared flight number or reference, from this score.
+NAME_SUGGEST_SCORE = 0.5
 MATTER_SIMILARITY = 0.6  # text this similar is the same matter whatever its topic words
 
 # Weights of the evidence (log-odds-like: positive = same matter).
@@ -105,6 +120,15 @@ W_SOLVED = -0.5
 W_INCIDENT = 0.5
 W_CHANNEL_SWITCH = 0.2
 W_AMBIGUOUS = 0.0
+# Another customer's ticket that shares an identity the contact typed (a form's phone, a
+# chat's email): probably the same person, but typing an address proves nothing.
+W_SHARES_IDENTITY = 1.0
+W_FAMILY_NAME = 0.8
+# A name several customers with active tickets share says less (per customer beyond two).
+W_COMMON_NAME = -0.5
+SAME_NAME = 0.95  # name similarity taken as the same name (a typo at most)
+# The topic of an incident: in a crisis everyone writes about it (and its refunds).
+CRISIS_TOPICS = frozenset({"incident"})
 
 
 @dataclass
@@ -116,6 +140,18 @@ class Candidate:
     # nothing says it is another (another topic or request type): needed for automatic.
     matter: bool = False
     contrary: bool = False
+    # The contact names this candidate's booking (or one character from it), or shares an
+    # identity with its customer: more than text and a name link them.
+    linked: bool = False
+    similarity: float = 0.0
+    shared_details: int = 0
+    strong_details: int = 0  # of which flight numbers and references (letters and digits)
+    # The same name as the contact's, which no other customer with an active ticket has.
+    unique_name: bool = False
+    # The same matter by its words (a topic other than the incident everyone writes about in
+    # a crisis) or a chaser.
+    same_words: bool = False
+    crisis: bool = False  # either text is about an incident
 
     @property
     def evidence(self) -> dict[str, Any]:
@@ -154,6 +190,11 @@ class ContactFeatures:
     by_primary_identity: bool = True
     identity_kind: str = ""  # the kind of the identity the customer was recognised by
     incident_slug: str = ""  # the crisis page the contact came from, if any
+    # The customer owning an identity the contact typed but did not come by (a chat's email,
+    # a form's phone), when the identity it came by is new: another customer, whose tickets
+    # are suggested with that evidence, never joined (``conversations.services``).
+    shared_customer: Customer | None = None
+    shared_kind: str = ""
 
 
 # ------------------------------------------------------------------------------------------
@@ -307,10 +348,12 @@ def text_similarity(a: Text, b: Text) -> float:
 
 
 def name_similarity(a: str, b: str) -> float:
-    a, b = fold(a).strip(), fold(b).strip()
+    """0–1: the names' folded words, sorted (case, accents, word order and keyboard variants
+    do not count)."""
+    a, b = name_keys(a)[0], name_keys(b)[0]
     if not a or not b:
         return 0.0
-    return float(fuzz.token_sort_ratio(a, b)) / 100
+    return float(fuzz.ratio(a, b)) / 100
 
 
 def references_in(text: str) -> tuple[str, ...]:
@@ -361,12 +404,23 @@ def _holders(references: list[str]) -> QuerySet[Any, Any]:
 
 
 def customer_candidates(
-    customer_id: int | None, *, now: datetime, references: tuple[str, ...] = ()
+    customer_id: int | None,
+    *,
+    now: datetime,
+    references: tuple[str, ...] = (),
+    sharing: int | None = None,
 ) -> list[Ticket]:
-    """The customer's active tickets and those solved within ``SOLVED_WINDOW``, and the
-    tickets of the holders of the bookings the contact names (newest first;
-    ``ticket_customer_idx``). One query. Closed and merged tickets are never candidates."""
-    owners = Q(customer_id=customer_id) if customer_id is not None else Q(pk__in=[])
+    """The customer's active tickets and those solved within ``SOLVED_WINDOW``, the tickets
+    of customers sharing an identity with it (``Customer.shares_identity_with``, either way;
+    ``sharing``: the one it typed an identity of), and the tickets of the holders of the
+    bookings the contact names (newest first; ``ticket_customer_idx``). One query. Closed and
+    merged tickets are never candidates."""
+    owners = Q(pk__in=[])
+    if customer_id is not None:
+        typed_mine = Customer.objects.filter(shares_identity_with_id=customer_id).values("pk")
+        owners = Q(customer_id=customer_id) | Q(customer_id__in=Subquery(typed_mine))
+    if sharing is not None:
+        owners |= Q(customer_id=sharing)
     if references:
         owners |= Q(customer_id__in=Subquery(_holders(list(references))))
     qs = Ticket.objects.filter(owners).filter(
@@ -375,6 +429,35 @@ def customer_candidates(
     )
     tickets = _with_first_message(qs.select_related("customer")).order_by("-created_at")
     return [t for t in tickets[:MAX_CANDIDATES] if t.merged_into_id is None]
+
+
+def searchable_name(name: str) -> bool:
+    """A full name (two words at least): a first name alone identifies no one."""
+    return " " in name_keys(name)[0]
+
+
+def name_candidates(
+    name: str, *, now: datetime, exclude_customer: int | None, exclude: set[int]
+) -> list[Ticket]:
+    """Other customers' active tickets opened within ``NAME_WINDOW`` whose customer has the
+    same name key (the same person at an identity we do not know yet) or the same family key
+    (a family on one booking), newest first. One bounded query on
+    ``customer_name_key_idx``/``customer_family_key_idx``; none without a full name."""
+    if not searchable_name(name):
+        return []
+    key, family = name_keys(name)
+    owners = Q(customer__name_key=key)
+    if family:
+        owners |= Q(customer__family_key=family)
+    qs = Ticket.objects.filter(
+        owners, status__in=ACTIVE_STATUSES, created_at__gte=now - NAME_WINDOW
+    )
+    if exclude_customer is not None:
+        qs = qs.exclude(customer_id=exclude_customer)
+    tickets = _with_first_message(qs.select_related("customer")).order_by("-created_at")
+    return [
+        t for t in tickets[:MAX_NAME_CANDIDATES] if t.merged_into_id is None and t.pk not in exclude
+    ]
 
 
 def reference_candidates(
@@ -413,18 +496,28 @@ def _score(
     references: tuple[str, ...],
     own_active: int,
     now: datetime,
+    holders: frozenset[int] = frozenset(),
+    sharing: frozenset[int] = frozenset(),
+    namesakes: int = 0,
+    relatives: int = 0,
 ) -> Candidate | None:
-    """The candidate with its evidence; None when it cannot be the same matter."""
+    """The candidate with its evidence; None when it cannot be the same matter.
+
+    ``holders``: customers holding a booking the contact names; ``sharing``: customers
+    sharing an identity with the contact's; ``namesakes``/``relatives``: how many customers
+    with active tickets share the contact's name / family name."""
     candidate = Candidate(ticket=ticket, score=0.0)
     customer = features.customer
     same_customer = customer is not None and customer.pk == ticket.customer_id
+    shared = not same_customer and ticket.customer_id in sharing
+    related = same_customer or shared
     ref = booking_reference_of(ticket)
     structured = features.booking_reference
     if (
         structured
         and ref
         and structured != ref
-        and (not same_customer or Levenshtein.distance(structured, ref) > 1)
+        and (not related or Levenshtein.distance(structured, ref) > 1)
     ):
         return None  # another booking: another matter
     old = prepare(f"{ticket.subject}\n{getattr(ticket, 'first_text', '') or ''}")
@@ -433,22 +526,30 @@ def _score(
         candidate.add("same_customer", W_SAME_CUSTOMER)
         if features.by_primary_identity and features.identity_kind:
             candidate.add("recognised_by", 0.0, features.identity_kind)
+    elif shared:
+        candidate.add("shares_identity", W_SHARES_IDENTITY, features.shared_kind or None)
+        candidate.linked = True
     else:
         candidate.add("other_customer", W_OTHER_CUSTOMER, ticket.customer.name)
-        similarity = name_similarity(features.name, ticket.customer.name)
-        if similarity >= 0.8:
-            candidate.add("similar_name", W_SIMILAR_NAME * similarity, round(similarity, 2))
+        _name_evidence(candidate, features.name, ticket.customer, namesakes, relatives)
 
     if ref and (ref == structured or ref in references or ref in new.references):
         candidate.add("booking_reference", W_BOOKING, ref)
+        candidate.linked = True
     elif ref and structured and structured != ref:
         # One character apart: a typo, or two bookings. Never automatic.
         candidate.add("similar_reference", W_SIMILAR_REFERENCE, f"{structured} ≈ {ref}")
         candidate.contrary = True
+        candidate.linked = True
     elif ref and any(0 < Levenshtein.distance(r, ref) <= 1 for r in new.references):
         # The text names this ticket's reference with a typo.
         near = next(r for r in new.references if Levenshtein.distance(r, ref) <= 1)
         candidate.add("similar_reference", W_SIMILAR_REFERENCE, f"{near} ≈ {ref}")
+        candidate.linked = True
+    elif not related and ticket.customer_id in holders:
+        # The candidate's customer holds a booking the contact names (imported bookings).
+        candidate.add("holds_booking", 0.0, [r for r in references if r != ref][:2])
+        candidate.linked = True
 
     wanted_type = features.request_type
     if wanted_type is not None and ticket.request_type_id is not None:
@@ -462,6 +563,7 @@ def _score(
             candidate.contrary = True
 
     similarity = text_similarity(new, old)
+    candidate.similarity = similarity
     candidate.add("similar_text", _text_weight(similarity, chaser=new.chaser), round(similarity, 2))
     topics = new.topics & old.topics
     if topics:
@@ -471,11 +573,21 @@ def _score(
         candidate.add("other_topic", W_OTHER_TOPIC, change)
         candidate.contrary = True
     candidate.matter = bool(topics) or new.chaser or similarity >= MATTER_SIMILARITY
-    shared = sorted((new.details & old.details) - {ref})
-    if shared:
-        candidate.add("shared_details", W_DETAIL * min(len(shared), W_DETAILS_MAX), shared[:4])
+    # In a crisis everyone writes about the incident, its refunds and cancellations, on the
+    # same sailing, date and fare: there only a chaser is the person's own words.
+    candidate.crisis = bool((new.topics | old.topics) & CRISIS_TOPICS)
+    candidate.same_words = new.chaser or (bool(topics) and not candidate.crisis)
+    shared_details = sorted((new.details & old.details) - {ref})
+    candidate.shared_details = len(shared_details)
+    candidate.strong_details = sum(1 for d in shared_details if _REFERENCE.match(d.lower()))
+    if shared_details:
+        candidate.add(
+            "shared_details",
+            W_DETAIL * min(len(shared_details), W_DETAILS_MAX),
+            shared_details[:4],
+        )
 
-    if same_customer:
+    if related:
         if new.chaser:
             candidate.add("chaser", W_CHASER)
         if own_active == 1:
@@ -490,11 +602,31 @@ def _score(
     if ticket.status == TicketStatus.SOLVED and ticket.solved_at is not None:
         candidate.add("recently_solved", W_SOLVED, _hours(now - ticket.solved_at))
     incident = ticket.incident
-    if same_customer and incident is not None and features.incident_slug == incident.slug:
+    if related and incident is not None and features.incident_slug == incident.slug:
         candidate.add("same_incident", W_INCIDENT, incident.slug)
     if features.channel and features.channel != ticket.channel:
         candidate.add("channel_switch", W_CHANNEL_SWITCH, f"{ticket.channel} → {features.channel}")
     return candidate
+
+
+def _name_evidence(
+    candidate: Candidate, name: str, other: Customer, namesakes: int, relatives: int
+) -> None:
+    """Names alike (the same person at another identity?) or one family name (a family on one
+    booking?); weaker the more customers with active tickets share it."""
+    similarity = name_similarity(name, other.name)
+    family = name_keys(name)[1]
+    if similarity >= 0.8:
+        candidate.add("similar_name", W_SIMILAR_NAME * similarity, round(similarity, 2))
+        sharing = namesakes
+        candidate.unique_name = similarity >= SAME_NAME and namesakes <= 1
+    elif family and family == other.family_key:
+        candidate.add("same_family_name", W_FAMILY_NAME, other.name)
+        sharing = relatives
+    else:
+        return
+    if sharing > 2:
+        candidate.add("common_name", W_COMMON_NAME * (min(sharing, 6) - 2), sharing)
 
 
 def _text_weight(similarity: float, *, chaser: bool) -> float:
@@ -506,52 +638,86 @@ def _text_weight(similarity: float, *, chaser: bool) -> float:
     return round(weight, 2)
 
 
+def _suggestible(candidate: Candidate) -> bool:
+    """Worth an agent's look: enough evidence, and for another customer's ticket found by name
+    and text alone (no shared identity or booking), the same matter, nothing contrary, and
+    close text or shared details — in a crisis hundreds write the same words."""
+    if candidate.same_customer or candidate.linked:
+        return candidate.score >= SUGGEST_SCORE
+    if candidate.contrary:
+        return False
+    if candidate.crisis:
+        # Details and topics are everyone's in a crisis: the same name as no one else's and a
+        # chaser only.
+        return (
+            candidate.unique_name and candidate.same_words and candidate.score >= NAME_SUGGEST_SCORE
+        )
+    if candidate.unique_name and (candidate.same_words or candidate.strong_details):
+        # The same name as no one else's, and the same matter's words or its flight number.
+        return candidate.score >= NAME_SUGGEST_SCORE
+    return candidate.matter and candidate.shared_details > 0 and candidate.score >= SUGGEST_SCORE
+
+
 def dedup_decide(features: ContactFeatures, *, now: datetime) -> DedupDecision:
     """Follow-up, suggestion or new ticket for a contact (module docstring)."""
     customer = features.customer
     customer_id = customer.pk if customer is not None else None
+    shared_id = features.shared_customer.pk if features.shared_customer is not None else None
+    owner_id = customer_id if customer_id is not None else shared_id
     new = prepare(features.text)
     references = tuple(
         dict.fromkeys(r for r in (features.booking_reference, *new.references) if r)
     )[: MAX_TEXT_REFERENCES + 1]
+    typed_of = customer.shares_identity_with_id if customer is not None else None
     tickets: list[Ticket] = []
-    if customer_id is not None or references:
-        tickets = customer_candidates(customer_id, now=now, references=references)
-    own_active = sum(1 for t in tickets if t.customer_id == customer_id)
+    if owner_id is not None or references:
+        tickets = customer_candidates(owner_id, now=now, references=references, sharing=typed_of)
+    # Customers sharing an identity with the contact's: the owner of the one it typed (this
+    # contact's, or its customer's first contact's), and those who typed one of its own.
+    found = {
+        t.customer_id
+        for t in tickets
+        if owner_id is not None and t.customer.shares_identity_with_id == owner_id
+    }
+    sharing = frozenset(
+        pk for pk in (shared_id, typed_of, *found) if pk is not None and pk != customer_id
+    )
+    own_active = sum(1 for t in tickets if t.customer_id == owner_id)
+    holders = frozenset(
+        t.customer_id for t in tickets if t.customer_id != owner_id and t.customer_id not in sharing
+    )
     if references:
         seen = {t.pk for t in tickets}
         tickets += [
             t
-            for t in reference_candidates(references, exclude_customer=customer_id)
+            for t in reference_candidates(references, exclude_customer=owner_id)
             if t.pk not in seen
         ]
     # Another customer's ticket is a candidate only while active (theirs may be solved).
-    tickets = [t for t in tickets if t.customer_id == customer_id or t.status in ACTIVE_STATUSES]
-    if not tickets:
-        return DedupDecision(action="new")
-    candidates = [
-        c
-        for c in (
-            _score(
-                t,
-                features=features,
-                new=new,
-                references=references,
-                own_active=own_active,
-                now=now,
-            )
-            for t in tickets
+    tickets = [t for t in tickets if t.customer_id == owner_id or t.status in ACTIVE_STATUSES]
+
+    def score(ticket: Ticket, namesakes: int = 0, relatives: int = 0) -> Candidate | None:
+        return _score(
+            ticket,
+            features=features,
+            new=new,
+            references=references,
+            own_active=own_active,
+            now=now,
+            holders=holders,
+            sharing=sharing,
+            namesakes=namesakes,
+            relatives=relatives,
         )
-        if c is not None
-    ]
-    candidates.sort(key=lambda c: (-c.score, -c.ticket.created_at.timestamp()))
-    if not candidates:
-        return DedupDecision(action="new")
-    best = candidates[0]
+
+    candidates = [c for c in map(score, tickets) if c is not None]
+    candidates.sort(key=_rank)
+    best = candidates[0] if candidates else None
     rivals = [c for c in candidates[1:] if c.same_customer]
-    margin_ok = not rivals or best.score - rivals[0].score >= FOLLOW_UP_MARGIN
+    margin_ok = best is None or not rivals or best.score - rivals[0].score >= FOLLOW_UP_MARGIN
     if (
-        best.same_customer
+        best is not None
+        and best.same_customer
         and best.matter
         and not best.contrary
         and features.by_primary_identity
@@ -561,9 +727,33 @@ def dedup_decide(features: ContactFeatures, *, now: datetime) -> DedupDecision:
         return DedupDecision(
             action="follow_up", ticket=best.ticket, score=best.score, evidence=best.evidence
         )
-    suggested = [c for c in candidates if c.score >= SUGGEST_SCORE][:MAX_SUGGESTIONS]
-    if suggested:
-        if not margin_ok and rivals:
-            best.add("ambiguous", W_AMBIGUOUS, rivals[0].ticket.reference)
-        return DedupDecision(action="suggest", score=best.score, suggestions=suggested)
-    return DedupDecision(action="new")
+    # Not certain: also other customers' tickets under a name like the contact's.
+    if features.name:
+        named = name_candidates(
+            features.name,
+            now=now,
+            exclude_customer=owner_id,
+            exclude={t.pk for t in tickets},
+        )
+        key, family = name_keys(features.name)
+        namesakes = len({t.customer_id for t in named if t.customer.name_key == key})
+        relatives = len(
+            {t.customer_id for t in named if family and t.customer.family_key == family}
+        )
+        candidates += [c for c in (score(t, namesakes, relatives) for t in named) if c is not None]
+        candidates.sort(key=_rank)
+    suggested = [c for c in candidates if _suggestible(c)]
+    # One ticket found by name and text alone at most (the best): namesakes must not flood.
+    by_name = [c for c in suggested if not (c.same_customer or c.linked)]
+    suggested = [c for c in suggested if c.same_customer or c.linked or c is by_name[0]]
+    suggested = suggested[:MAX_SUGGESTIONS]
+    if not suggested:
+        return DedupDecision(action="new")
+    best = suggested[0]
+    if best.same_customer and not margin_ok and rivals:
+        best.add("ambiguous", W_AMBIGUOUS, rivals[0].ticket.reference)
+    return DedupDecision(action="suggest", score=best.score, suggestions=suggested)
+
+
+def _rank(candidate: Candidate) -> tuple[float, float]:
+    return (-candidate.score, -candidate.ticket.created_at.timestamp())

@@ -31,6 +31,7 @@ from django.utils.translation import override
 from calmdesk.accounts.models import Team
 from calmdesk.core.models import OutboxMessage
 from calmdesk.core.outbox import outbox_enqueue
+from calmdesk.customers.merging import customer_link_verified
 from calmdesk.customers.models import Customer, Identity, IdentityKind
 from calmdesk.customers.services import ContactMatch, customer_match, customer_save_contact
 from calmdesk.incidents.linking import incident_for_intake
@@ -51,6 +52,7 @@ from .dedup import (
     booking_reference_in,
     dedup_decide,
     references_in,
+    searchable_name,
 )
 from .models import Contact, ContactOutcome, MergeSuggestion
 
@@ -94,6 +96,10 @@ class InboundContact:
     acknowledge: bool = True  # the acknowledgement email when a new ticket opens
     incident_hint: str | None = None
     intake_key: str | None = None  # the form's token (``Ticket.intake_key``)
+    # The channel proves the sender owns the first identity (an SMS/WhatsApp sender number,
+    # a Telegram chat id): it is stored as verified, and a customer already owning it is the
+    # same person (``customers.merging.customer_link_verified``). Never for typed input.
+    verified: bool = False
 
     @property
     def email(self) -> str:
@@ -125,13 +131,33 @@ class ContactResult:
 
 def contact_receive(contact: InboundContact, *, now: datetime | None = None) -> ContactResult:
     """Store one inbound contact where it belongs (module docstring). Reads and decides before
-    one short write transaction, as the request form's intake always has."""
+    one short write transaction, as the request form's intake always has.
+
+    A typed identity does not hand over a customer: when the identity the contact came by is
+    new and only one it typed is known (a chat's email, a form's phone), the contact gets a
+    new customer owning its new identities, and the owner of the typed one is only suggested
+    (``shares_identity``) — otherwise whoever types an address would, from then on, be its
+    owner on that browser or address, and follow up into their tickets. Except on a thread
+    of that very customer that the channel identified (an agent logging a call from a new
+    number on the customer's ticket): there the channel vouches for the conversation."""
     now = now or timezone.now()
     match = customer_match(contact.identities)
+    shared: ContactMatch | None = None
+    thread = contact.thread
+    if (
+        match.customer is not None
+        and not match.by_primary
+        and (thread is None or thread.customer_id != match.customer.pk)
+    ):
+        shared = match
+        match = ContactMatch(wanted=match.wanted, known=match.known)
     customer = match.customer or Customer(
-        name=contact.name[:200], language=contact.language, created_at=now
+        name=contact.name[:200],
+        language=contact.language,
+        created_at=now,
+        shares_identity_with=shared.customer if shared is not None else None,
     )
-    decision = _existing_conversation(contact, match, now=now)
+    decision = _existing_conversation(contact, match, shared=shared, now=now)
     try:
         if decision.ticket is not None:
             return _follow_up(contact, match, customer, decision, now=now)
@@ -144,7 +170,11 @@ def contact_receive(contact: InboundContact, *, now: datetime | None = None) -> 
 
 
 def _existing_conversation(
-    contact: InboundContact, match: ContactMatch, *, now: datetime
+    contact: InboundContact,
+    match: ContactMatch,
+    *,
+    shared: ContactMatch | None = None,
+    now: datetime,
 ) -> DedupDecision:
     """Where the contact goes: ``ticket`` set when it continues a conversation (the explicit
     thread, or a certain follow-up); else a new ticket, perhaps with merge suggestions."""
@@ -158,8 +188,15 @@ def _existing_conversation(
     text = f"{contact.subject}\n{contact.body_text}"
     reference = contact.booking_reference
     # An unknown customer costs no query, unless the contact names a booking reference
-    # (another customer's ticket on it: a family member, the same person's other address).
-    if match.customer is None and not reference and not references_in(text):
+    # (another customer's ticket on it: a family member, the same person's other address) or
+    # a full name (one: other customers' active tickets under that name or family name).
+    if (
+        match.customer is None
+        and shared is None
+        and not reference
+        and not searchable_name(contact.name)
+        and not references_in(text)
+    ):
         return DedupDecision(action="new")
     return dedup_decide(
         ContactFeatures(
@@ -172,17 +209,49 @@ def _existing_conversation(
             by_primary_identity=match.by_primary,
             identity_kind=match.matched_by[0] if match.matched_by else "",
             incident_slug=contact.incident_hint or "",
+            shared_customer=shared.customer if shared is not None else None,
+            shared_kind=shared.matched_by[0] if shared and shared.matched_by else "",
         ),
         now=now,
     )
 
 
 def _follow_merges(ticket: Ticket) -> Ticket:
-    seen = {ticket.pk}
-    while ticket.merged_into_id and ticket.merged_into_id not in seen:
-        ticket = Ticket.objects.get(pk=ticket.merged_into_id)
-        seen.add(ticket.pk)
-    return ticket
+    """The ticket a thread continues, read afresh: a ticket object loaded before an agent
+    merged it (a chat session's, a mail thread's) must still lead to the merge target."""
+    seen: set[int] = set()
+    current = Ticket.objects.filter(pk=ticket.pk).first() or ticket
+    while current.pk not in seen:
+        seen.add(current.pk)
+        if not current.merged_into_id or current.merged_into_id in seen:
+            break
+        target = Ticket.objects.filter(pk=current.merged_into_id).first()
+        if target is None:
+            break
+        current = target
+    return current
+
+
+def _save_customer(
+    contact: InboundContact, match: ContactMatch, customer: Customer, *, now: datetime
+) -> Customer:
+    """Store the customer and the contact's new identities (in the contact's transaction)."""
+    return customer_save_contact(match=match, customer=customer, name=contact.name, now=now)
+
+
+def _link_verified(contact: InboundContact, match: ContactMatch, customer: Customer) -> bool:
+    """A verified contact proves its first identity (``InboundContact.verified``): store it as
+    verified; if another customer owns it, the two are one person and are merged (the newer
+    into the older). Call at the end of the contact's transaction, once its ticket and contact
+    rows exist, so a merge moves them too. True when the customer was merged away."""
+    if not contact.verified or not match.wanted:
+        return False
+    kind, value = match.wanted[0]
+    known = match.known.get((kind, value))
+    if known is not None and known.verified and known.customer_id == customer.pk:
+        return False
+    linked = customer_link_verified(customer=customer, kind=kind, value=value)
+    return linked.merge is not None
 
 
 def _contact_identity(match: ContactMatch) -> Identity | None:
@@ -227,7 +296,7 @@ def _follow_up(
     outcome = ContactOutcome.THREAD if decision.action == "thread" else ContactOutcome.FOLLOW_UP
     evidence = decision.evidence
     with transaction.atomic():
-        customer = customer_save_contact(match=match, customer=customer, name=contact.name, now=now)
+        customer = _save_customer(contact, match, customer, now=now)
         message = ticket_customer_reply(
             ticket=ticket,
             customer=customer,
@@ -259,6 +328,8 @@ def _follow_up(
             and not contact.auto_submitted
         ):
             notice = follow_up_notice_queue(ticket=ticket, message=message, now=now)
+        if _link_verified(contact, match, customer):
+            row.refresh_from_db()
     ticket.refresh_from_db()
     return ContactResult(
         ticket=ticket,
@@ -377,7 +448,7 @@ def _open_ticket(
         acknowledge = not autoresponder_limit_reached(to=to)
     suggestions: list[MergeSuggestion] = []
     with transaction.atomic():
-        customer_save_contact(match=match, customer=customer, name=contact.name, now=now)
+        _save_customer(contact, match, customer, now=now)
         ticket = ticket_open(
             prepared=prepared,
             body_text=body,
@@ -414,6 +485,9 @@ def _open_ticket(
         )
         if acknowledge:
             autoresponder_queue(ticket=ticket, to=to, estimate=estimate, now=now, check_limit=False)
+        if _link_verified(contact, match, customer):
+            ticket.refresh_from_db()
+            row.refresh_from_db()
     return ContactResult(
         ticket=ticket,
         contact=row,

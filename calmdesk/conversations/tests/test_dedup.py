@@ -16,7 +16,7 @@ from calmdesk.conversations.dedup import (
 )
 from calmdesk.conversations.models import ContactOutcome, MergeSuggestion
 from calmdesk.core.testing.factories import RequestTypeFactory
-from calmdesk.customers.models import Booking, Customer, Identity
+from calmdesk.customers.models import Booking, Customer, Identity, name_keys
 from calmdesk.tickets.enums import TicketStatus
 from calmdesk.tickets.models import Ticket
 from calmdesk.tickets.services import ticket_change_status
@@ -309,7 +309,9 @@ def test_the_same_person_from_an_unknown_address_naming_the_booking_is_suggested
 
     assert work.outcome == ContactOutcome.SUGGESTED
     assert [s.candidate_id for s in work.suggestions] == [first.ticket.pk]
-    assert "similar_name" in kinds(work.suggestions[0].evidence)
+    reasons = kinds(work.suggestions[0].evidence)
+    assert "similar_name" in reasons
+    assert "holds_booking" in reasons  # the holder's ticket, found through the imported booking
 
 
 def test_a_customer_recognised_only_by_a_typed_phone_is_suggested_not_merged() -> None:
@@ -335,6 +337,147 @@ def test_a_customer_recognised_only_by_a_typed_phone_is_suggested_not_merged() -
 
     assert other.outcome == ContactOutcome.SUGGESTED
     assert [s.candidate_id for s in other.suggestions] == [first.ticket.pk]
+    evidence = other.suggestions[0].evidence["reasons"]
+    assert {"kind": "shares_identity", "value": "phone", "weight": 1.0} in evidence
+    # The typed phone stays with its owner; the new address belongs to a new customer.
+    assert other.ticket.customer_id != first.ticket.customer_id
+    assert Identity.objects.get(value="+905321234567").customer_id == first.ticket.customer_id
+    assert Identity.objects.get(value="someone@example.net").customer_id == (
+        other.ticket.customer_id
+    )
+
+
+# ------------------------------------------------------------------------------------------
+# Names: the same person at an identity we do not know yet, a family without the booking
+# ------------------------------------------------------------------------------------------
+
+
+def test_name_keys_ignore_case_accents_order_keyboards_and_titles() -> None:
+    assert name_keys("Ayşe Yılmaz") == name_keys("AYSE YILMAZ") == name_keys("Yılmaz, Ayşe")
+    assert name_keys("Mr George Brown")[0] == name_keys("george brown")[0] == "brown george"
+    assert name_keys("مريم احمدي") == name_keys("مریم احمدی")  # Arabic yeh → Persian yeh
+    assert name_keys("محمد\u200cرضا رضایی")[0] == name_keys("محمد رضا رضایی")[0]
+    # Lithuanian surnames by gender and marriage keep one family key.
+    families = {
+        name_keys(n)[1] for n in ("Jonas Kazlauskas", "Rūta Kazlauskienė", "Eglė Kazlauskaitė")
+    }
+    assert families == {"kazlausk"}
+    assert name_keys("Emma") == ("emma", "")  # one word: no family name
+    assert name_keys("") == ("", "")
+
+
+def test_the_same_name_from_a_new_telegram_chat_with_a_chaser_is_suggested_not_joined() -> None:
+    first = receive(
+        email="zeynep.demir@example.com",
+        name="Zeynep Demir",
+        channel="form",
+        subject="Fatura",
+        body_text="20.03 tarihli yolculuk için KDV faturası rica ediyorum.",
+        language="tr",
+    )
+
+    later = receive(
+        channel="telegram",
+        identities=[("messaging", "telegram:5550001")],
+        name="Zeynep Demir",
+        body_text="Fatura konusunda haber var mı?",
+        language="tr",
+        now=NOW + timedelta(hours=20),
+    )
+
+    assert later.outcome == ContactOutcome.SUGGESTED
+    assert [s.candidate_id for s in later.suggestions] == [first.ticket.pk]
+    reasons = kinds(later.suggestions[0].evidence)
+    assert {"other_customer", "similar_name", "same_topic"} <= set(reasons)
+    assert first.ticket.messages.count() == 1
+
+
+def test_a_family_member_without_the_booking_reference_is_suggested_by_family_name_and_flight() -> (
+    None
+):
+    first = receive(
+        email="jonas.kazlauskas@example.com",
+        name="Jonas Kazlauskas",
+        subject="Bagažas",
+        body_text="Po reiso DF5619 2026-03-08 neatvyko mūsų lagaminas.",
+        language="lt",
+    )
+
+    wife = receive(
+        email="ruta.k@example.net",
+        name="Rūta Kazlauskienė",
+        subject="Lagaminas",
+        body_text="Vyro lagaminas po DF5619 08.03 vis dar neatvyko, prašau padėti.",
+        language="lt",
+        now=NOW + timedelta(hours=6),
+    )
+
+    assert wife.outcome == ContactOutcome.SUGGESTED
+    assert [s.candidate_id for s in wife.suggestions] == [first.ticket.pk]
+    reasons = {r["kind"]: r["value"] for r in wife.suggestions[0].evidence["reasons"]}
+    assert reasons["same_family_name"] == "Jonas Kazlauskas"
+    assert "DF5619" in reasons["shared_details"]
+
+
+def test_a_common_name_with_the_same_topic_alone_suggests_nobody() -> None:
+    for n in range(4):
+        receive(
+            email=f"mehmet{n}@example.com",
+            name="Mehmet Yılmaz",
+            subject="İade",
+            body_text=f"TK{1900 + n} seferim iptal edildi, iade istiyorum.",
+            language="tr",
+            now=NOW + timedelta(minutes=n),
+        )
+
+    another = receive(
+        email="mehmet.y@example.org",
+        name="Mehmet Yılmaz",
+        subject="İade talebi",
+        body_text="Biletimin parasını geri istiyorum, seyahat edemiyorum.",
+        language="tr",
+        now=NOW + timedelta(hours=3),
+    )
+    same_flight = receive(
+        email="m.yilmaz@example.org",
+        name="Mehmet Yılmaz",
+        subject="İade",
+        body_text="TK1902 seferim için iade ne zaman yatacak?",
+        language="tr",
+        now=NOW + timedelta(hours=4),
+    )
+
+    assert (another.outcome, another.suggestions) == (ContactOutcome.NEW, [])
+    # Four namesakes: the name says little, the shared flight number does.
+    assert len(same_flight.suggestions) <= 1
+    assert all(
+        "TK1902" in Ticket.objects.get(pk=s.candidate_id).messages.get().body_text
+        for s in same_flight.suggestions
+    )
+
+
+def test_namesakes_in_a_crisis_wave_are_not_suggested_to_each_other() -> None:
+    texts = [
+        "My Aurora sailing on {d} was cancelled after the fire. I want a refund of 450 EUR.",
+        "Aurora fire: our cruise on {d} is cancelled, please refund us.",
+    ]
+    results = [
+        receive(
+            email=f"p{n}@example.com",
+            name=["Emma Smith", "Oliver Brown", "Ava Jones"][n % 3],
+            subject="Aurora",
+            body_text=texts[n % 2].format(d=f"{10 + n % 12}.04"),
+            now=NOW + timedelta(minutes=3 * n),
+        )
+        for n in range(30)
+    ]
+
+    suggested = sum(len(r.suggestions) for r in results)
+    # Only those on the same departure date with the same name may be suggested (a detail
+    # shared); nobody is joined.
+    assert {r.outcome for r in results} <= {ContactOutcome.NEW, ContactOutcome.SUGGESTED}
+    assert suggested <= 3
+    assert Ticket.objects.count() == 30
 
 
 # ------------------------------------------------------------------------------------------
@@ -374,5 +517,35 @@ def test_an_unknown_customer_without_a_booking_reference_costs_no_dedup_query(
 
     with django_assert_num_queries(0):
         decision = dedup_decide(features, now=NOW)
+    features.name = "Emma"  # a first name alone identifies no one: not looked up
+    with django_assert_num_queries(0):
+        dedup_decide(features, now=NOW)
 
     assert decision.action == "new"
+
+
+def test_a_full_name_costs_one_bounded_query_and_none_after_a_certain_follow_up(
+    django_assert_num_queries: Any,
+) -> None:
+    first = receive(
+        email="emma@example.com", name="Emma Smith", subject="Refund", body_text="Refund."
+    )
+    features = ContactFeatures(customer=None, text="Any news on my refund?", name="Emma Smith")
+
+    with django_assert_num_queries(1) as captured:
+        decision = dedup_decide(features, now=NOW + timedelta(hours=1))
+
+    sql = captured.captured_queries[0]["sql"]
+    assert "name_key" in sql
+    assert "family_key" in sql
+    assert "LIMIT" in sql
+    assert decision.action == "suggest"
+    # The customer's own certain follow-up needs no look at other customers.
+    known = ContactFeatures(
+        customer=first.ticket.customer,
+        text="Any news on my refund?",
+        name="Emma Smith",
+        identity_kind="email",
+    )
+    with django_assert_num_queries(1):
+        assert dedup_decide(known, now=NOW + timedelta(hours=1)).action == "follow_up"

@@ -75,6 +75,28 @@ def test_a_first_contact_reads_twice_and_writes_its_rows_once(seeded: Any) -> No
     )
 
 
+def test_a_first_contact_with_a_full_name_reads_once_more_for_its_namesakes(seeded: Any) -> None:
+    validate_submission(data(0), [], language="en")  # warm the configuration cache
+    intake_submit(submission=validate_submission(data(0), [], language="en"))
+
+    with CaptureQueriesContext(connection) as captured:
+        submission = validate_submission(data(1, name="Ayşe Yılmaz"), [], language="en")
+        intake_submit(submission=submission)
+
+    selects = statements(captured, "SELECT")
+    # One more read than a first name alone: other customers' active tickets under the same
+    # name or family name (the same person writing from an address we do not know yet, a
+    # family on one booking: merge suggestions, conversations.dedup.name_candidates). One
+    # indexed (customer_name_key_idx / customer_family_key_idx), bounded (LIMIT) query.
+    assert len(selects) == 4
+    assert "customers_identity" in selects[0]
+    assert '"name_key"' in selects[1]
+    assert "LIMIT" in selects[1]
+    assert "COUNT(*)" in selects[2]
+    assert "tickets_tag" in selects[3]
+    assert not statements(captured, "UPDATE")
+
+
 def test_an_edited_form_field_is_used_at_once(seeded: Any) -> None:
     validate_submission(data(0), [], language="en")
     field = FormField.objects.get(key="booking_reference")

@@ -237,6 +237,7 @@ def inbound_receive(
             thread=conversation_ticket(channel=adapter.channel, handle=item.handle, now=at),
             external_key=f"{adapter.provider}:{item.id}",
             external_id=item.id,
+            verified=True,  # the carrier / Telegram vouches for the sender (signed webhook)
         ),
         now=at,
     )
