@@ -97,6 +97,7 @@ class Report:
     by_channel: dict[str, Tally] = field(default_factory=lambda: defaultdict(Tally))
     milliseconds: list[float] = field(default_factory=list)
     mistakes: list[dict[str, Any]] = field(default_factory=list)
+    trace: list[dict[str, Any]] = field(default_factory=list)  # every contact (``--trace``)
 
     @property
     def automatic_precision(self) -> float:
@@ -215,6 +216,23 @@ def replay(
                     "evidence": result.contact.evidence if result.contact else {},
                 }
             )
+        report.trace.append(
+            {
+                "id": row["id"],
+                "problem": problem,
+                "person": row["person"],
+                "outcome": str(outcome),
+                "existing": existing,
+                "linkable": bool(tally.linkable),
+                "right": right,
+                "noise": row["noise"],
+                "channel": row["channel"],
+                "name": row["name"],
+                "suggestions": len(result.suggestions),
+                "text": (row["subject"] + " | " + row["body"])[:200],
+                "evidence": result.contact.evidence if result.contact else {},
+            }
+        )
         known.add(problem)
         identities[row["person"]].update(contact_identities)
         ticket_reference = result.ticket.custom_fields.get("booking_reference")
@@ -338,6 +356,7 @@ def main() -> None:
     ap.add_argument("--on-file", type=float, default=0.5, help="with --seed (generate.py)")
     ap.add_argument("--json", default="", help="write the figures to this file")
     ap.add_argument("--mistakes", type=int, default=0, help="print this many mistakes")
+    ap.add_argument("--trace", default="", help="write every contact's outcome (JSON lines)")
     ap.add_argument("--wrong-merges", action="store_true", help="only wrong automatic merges")
     ap.add_argument(
         "--set",
@@ -359,6 +378,10 @@ def main() -> None:
     _print(report)
     for mistake in report.mistakes:
         print(json.dumps(mistake, ensure_ascii=False))
+    if a.trace:
+        with open(a.trace, "w", encoding="utf-8") as out:
+            for entry in report.trace:
+                out.write(json.dumps(entry, ensure_ascii=False) + "\n")
     if a.json:
         Path(a.json).write_text(json.dumps(report.as_dict(), indent=1) + "\n", encoding="utf-8")
 
