@@ -18,7 +18,7 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from calmdesk.conversations.models import Contact
-from calmdesk.conversations.services import InboundContact, contact_receive
+from calmdesk.conversations.services import InboundContact, contact_receive, subject_from_text
 from calmdesk.core.errors import DomainError, PermissionDenied
 from calmdesk.core.ratelimit import rate_limited
 from calmdesk.customers.models import IdentityKind
@@ -96,10 +96,7 @@ def _check_rate(visitor_id: str) -> None:
 
 
 def _subject(text: str) -> str:
-    first = text.strip().splitlines()[0].strip() if text.strip() else ""
-    if len(first) > SUBJECT_CHARS:
-        first = first[: SUBJECT_CHARS - 1].rstrip() + "…"
-    return first
+    return subject_from_text(text, limit=SUBJECT_CHARS)
 
 
 @dataclass

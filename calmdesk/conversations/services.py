@@ -409,6 +409,22 @@ def follow_up_notice_queue(
     )
 
 
+SUBJECT_CHARS = 100
+
+
+def subject_from_text(text: str, *, limit: int = SUBJECT_CHARS) -> str:
+    """A subject for a channel without one (SMS, messaging, chat): the first line of the
+    customer's text, cut at a word with an ellipsis ("" when there is no text)."""
+    first = next((line.strip() for line in text.splitlines() if line.strip()), "")
+    first = " ".join(first.split())
+    if len(first) <= limit:
+        return first
+    cut = first[: limit - 1]
+    if " " in cut[limit // 2 :]:
+        cut = cut[: cut.rindex(" ")]
+    return cut.rstrip(" ,.;:-") + "…"
+
+
 def _open_ticket(
     contact: InboundContact,
     match: ContactMatch,
@@ -420,7 +436,7 @@ def _open_ticket(
     body = _body(contact)
     prepared = ticket_prepare(
         customer=customer,
-        subject=contact.subject,
+        subject=contact.subject.strip() or subject_from_text(contact.body_text),
         body_text=body,
         request_type=contact.request_type,
         channel=contact.channel,

@@ -449,3 +449,28 @@ def test_a_new_number_on_the_customers_own_thread_joins_that_customer() -> None:
     assert (result.outcome, result.ticket.pk) == (ContactOutcome.THREAD, ticket.pk)
     assert Identity.objects.get(value="+37061234567").customer_id == ticket.customer_id
     assert Customer.objects.count() == 1
+
+
+def test_a_contact_without_a_subject_is_named_by_its_first_line() -> None:
+    from calmdesk.conversations.services import InboundContact, contact_receive
+    from calmdesk.customers.models import IdentityKind
+    from calmdesk.tickets.enums import Channel
+
+    result = contact_receive(
+        InboundContact(
+            channel=Channel.SMS,
+            identities=[(IdentityKind.PHONE, "+905321112233")],
+            body_text="\n  Feribotum   iptal mi?\nRezervasyon XK4R2Q",
+        )
+    )
+
+    assert result.ticket.subject == "Feribotum iptal mi?"
+
+
+def test_a_long_first_line_is_cut_at_a_word() -> None:
+    from calmdesk.conversations.services import subject_from_text
+
+    subject = subject_from_text("word " * 40, limit=30)
+
+    assert subject == "word word word word word…"
+    assert len(subject) <= 30

@@ -278,12 +278,17 @@ def test_a_later_contact_threaded_to_the_source_lands_on_the_target(team: Any, a
 
 
 def suggest(ticket: Ticket, candidate: Ticket, score: float = 0.7) -> MergeSuggestion:
-    return MergeSuggestion.objects.create(
+    """The open suggestion for the pair (the hub may have made it already)."""
+    row, _created = MergeSuggestion.objects.update_or_create(
         ticket=ticket,
         candidate=candidate,
-        score=score,
-        evidence={"reasons": [{"kind": "booking_reference", "value": "ABC123"}]},
+        defaults={
+            "score": score,
+            "evidence": {"reasons": [{"kind": "booking_reference", "value": "ABC123"}]},
+            "status": "open",
+        },
     )
+    return row
 
 
 def test_accepting_a_suggestion_merges_the_newer_into_the_older_and_marks_it_merged(

@@ -290,35 +290,86 @@ def phone_display(value: str) -> str:
 
 
 def describe_reason(reason: dict[str, Any]) -> str:
-    """One piece of merge evidence in words. Unknown kinds are shown by name and value."""
+    """One piece of merge evidence in words (the kinds: docs/dedup.md). Unknown kinds are shown
+    by name and value."""
     kind = str(reason.get("kind") or "")
     value = reason.get("value")
-    if kind == "same_customer":
-        return _("same customer")
+    text = _value_text(value)
+    simple = {
+        "same_customer": _("same customer"),
+        "same_request_type": _("same request type"),
+        "request_type": _("same request type"),
+        "thread": _("reply in the conversation"),
+        "chaser": _("asks for news"),
+        "only_open_request": _("the customer's only open request"),
+        "recently_solved": _("solved recently"),
+    }
+    if kind in simple:
+        return simple[kind]
     if kind in ("booking_reference", "same_booking", "same_booking_reference"):
-        return _("same booking reference %(ref)s") % {"ref": value or ""}
+        return _("same booking reference %(ref)s") % {"ref": text}
     if kind in ("similar_text", "text"):
         return _("similar text %(pct)s %%") % {"pct": _percent(value)}
-    if kind in ("same_request_type", "request_type"):
-        return _("same request type")
     if kind in ("similar_name", "name"):
         if value is None:
             return _("similar name")
         return _("similar name %(pct)s %%") % {"pct": _percent(value)}
     if kind in ("same_incident", "incident"):
-        return _("same incident %(slug)s") % {"slug": value or ""}
+        return _("same incident %(slug)s") % {"slug": text}
     if kind in ("same_identity", "identity"):
-        return _("same %(what)s") % {"what": value or _("address")}
-    if kind == "thread":
-        return _("reply in the conversation")
-    if kind in ("channel_switch",):
-        return _("came back on another channel")
+        return _("same %(what)s") % {"what": _identity_kind(value) or _("address")}
+    if kind == "recognised_by":
+        return _("recognised by their %(what)s") % {"what": _identity_kind(value)}
+    if kind == "shares_identity":
+        return _("one of them typed the other's %(what)s") % {"what": _identity_kind(value)}
+    if kind == "other_customer":
+        return _("another customer: %(name)s") % {"name": text}
+    if kind == "same_family_name":
+        return _("same family name as %(name)s") % {"name": text}
+    if kind == "common_name":
+        return _("a common name (%(count)s customers)") % {"count": text}
+    if kind == "holds_booking":
+        return _("holds booking %(ref)s") % {"ref": text}
+    if kind == "similar_reference":
+        return _("a booking reference one character apart (%(refs)s)") % {"refs": text}
+    if kind == "other_request_type":
+        return _("another request type (%(change)s)") % {"change": text}
+    if kind == "same_topic":
+        return _("same topic: %(topics)s") % {"topics": text}
+    if kind == "other_topic":
+        return _("another topic (%(change)s)") % {"change": text}
+    if kind == "shared_details":
+        return _("shared details: %(details)s") % {"details": text}
+    if kind == "channel_switch":
+        return _("came back on another channel (%(change)s)") % {"change": text}
     if kind in ("recent", "recent_activity"):
+        weight = reason.get("weight")
+        if isinstance(weight, int | float) and weight < 0:
+            return _("no activity for over a week")
         return _("recent activity")
+    if kind == "ambiguous":
+        return _("another open request is as likely (%(ref)s)") % {"ref": text}
     label = kind.replace("_", " ").strip() or _("other evidence")
     if value in (None, "", True):
         return label
-    return f"{label}: {value}"
+    return f"{label}: {text}"
+
+
+def _value_text(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, list | tuple):
+        return ", ".join(str(v) for v in value)
+    return str(value)
+
+
+def _identity_kind(value: Any) -> str:
+    from calmdesk.customers.models import IdentityKind
+
+    try:
+        return str(IdentityKind(value).label).lower()
+    except ValueError:
+        return _value_text(value)
 
 
 def _percent(value: Any) -> str:
