@@ -74,13 +74,15 @@ MESSAGE = (
 )
 client = Client(REMOTE_ADDR="127.0.0.1")
 form = client.get("/api/v1/form").json()
-top: dict[str, object] = {"name": "Bench Customer", "language": "en"}
+# Every request from another passenger (their own name and booking), as in a surge: one
+# person sending thousands of requests on one booking would be one conversation (dedup).
+top: dict[str, object] = {"language": "en"}
 fields: dict[str, str] = {}
 for fld in form["fields"]:
     if fld["key"] == "request_type":
         top["request_type"] = fld["choices"][0]["value"]
     elif fld["location"] == "fields":
-        value = {"departure_date": DEPARTURE, "booking_reference": "XK7P2Q"}.get(fld["key"], "")
+        value = {"departure_date": DEPARTURE, "booking_reference": "{ref}"}.get(fld["key"], "")
         if fld["type"] == "choice" and fld["choices"]:
             value = fld["choices"][0]["value"]
         if value or fld["required"]:
@@ -90,7 +92,15 @@ top["fields"] = fields
 
 def post() -> int:
     u = uuid.uuid4().hex
-    body = dict(top, email=f"api-{u}@example.com", message=MESSAGE.format(u=u))
+    fields = {k: v.replace("{ref}", "B" + u[:9].upper()) for k, v in top["fields"].items()}  # type: ignore[attr-defined]
+    body = dict(
+        top,
+        # A family name of its own (name keys keep letters only).
+        name="Bench " + "".join(c if c.isalpha() else chr(97 + int(c)) for c in u[:12]),
+        email=f"api-{u}@example.com",
+        message=MESSAGE.format(u=u),
+        fields=fields,
+    )
     resp = client.post(
         "/api/v1/requests",
         data=json.dumps(body),

@@ -7,7 +7,10 @@
 --   WRK_HEADERS  extra headers "Name: value|Name: value"; "__U__"/"__H__" replaced per request too
 --   WRK_RUN_ID   prefix of the unique strings (differs per wrk run, so runs never collide)
 --   WRK_HEX      24 hex digits, random per run: "__H__" becomes these + 8 hex digits of the
---                request counter, i.e. a unique UUID in hex (the form's single-use token)
+--                request counter, i.e. a unique UUID in hex (the form's single-use token);
+--                "__S__" becomes a short unique string (6 of these hex digits, "x", the
+--                request counter): a passenger's own booking reference; "__A__" the same in
+--                letters only (digits spelt a–j): a passenger's own family name
 -- At the end it prints one machine-readable RESULT line (latencies in ms, status classes).
 local method = os.getenv("WRK_METHOD") or "GET"
 local path = os.getenv("WRK_PATH") or "/"
@@ -47,7 +50,10 @@ function request()
   if method == "GET" then
     return wrk.format("GET", path, headers)
   end
+  local short = string.sub(hex, 1, 6) .. "x" .. n
+  local alpha = (string.gsub(short, "%d", function(d) return string.char(97 + tonumber(d)) end))
   local b = (string.gsub((string.gsub(body, "__U__", u)), "__H__", h))
+  b = (string.gsub((string.gsub(b, "__S__", short)), "__A__", alpha))
   return wrk.format(method, path, headers, b)
 end
 

@@ -431,6 +431,34 @@ def customer_candidates(
     return [t for t in tickets[:MAX_CANDIDATES] if t.merged_into_id is None]
 
 
+def nothing_to_compare(references: tuple[str, ...], name: str, *, now: datetime) -> bool:
+    """For a contact whose customer we do not know: True when no ticket can be a candidate
+    (no active ticket of a booking's holder, none on the same booking reference, none under
+    the same name). One id-only query — a union whose branches each use their index — stands
+    for the three candidate queries, which a surge's first contacts nearly all answer with
+    nothing; only when it finds something are the candidates loaded."""
+    active = Ticket.objects.filter(status__literal_in=tuple(ACTIVE_STATUSES))
+    branches: list[QuerySet[Any, Any]] = []
+    if references:
+        refs = list(references)
+        branches.append(
+            active.alias(booking_ref=Upper(KT(f"custom_fields__{BOOKING_REFERENCE_FIELD}")))
+            .filter(booking_ref__in=refs)
+            .values("pk")
+        )
+        branches.append(active.filter(customer_id__in=Subquery(_holders(refs))).values("pk"))
+    if name and searchable_name(name):
+        key, family = name_keys(name)
+        recent = active.filter(created_at__gte=now - NAME_WINDOW)
+        branches.append(recent.filter(customer__name_key=key).values("pk"))
+        if family:
+            branches.append(recent.filter(customer__family_key=family).values("pk"))
+    if not branches:
+        return True
+    first, *rest = branches
+    return not list(first.union(*rest)[:1]) if rest else not list(first[:1])
+
+
 def searchable_name(name: str) -> bool:
     """A full name (two words at least): a first name alone identifies no one."""
     return " " in name_keys(name)[0]
@@ -669,6 +697,8 @@ def dedup_decide(features: ContactFeatures, *, now: datetime) -> DedupDecision:
         dict.fromkeys(r for r in (features.booking_reference, *new.references) if r)
     )[: MAX_TEXT_REFERENCES + 1]
     typed_of = customer.shares_identity_with_id if customer is not None else None
+    if owner_id is None and nothing_to_compare(references, features.name, now=now):
+        return DedupDecision(action="new")
     tickets: list[Ticket] = []
     if owner_id is not None or references:
         tickets = customer_candidates(owner_id, now=now, references=references, sharing=typed_of)

@@ -524,6 +524,21 @@ def test_an_unknown_customer_without_a_booking_reference_costs_no_dedup_query(
     assert decision.action == "new"
 
 
+def test_a_first_contact_matching_nothing_costs_one_query(
+    django_assert_num_queries: Any,
+) -> None:
+    receive(email="emma@example.com", name="Emma Smith", subject="Refund", body_text="Refund.")
+    features = ContactFeatures(
+        customer=None, text="Refund please", name="Jonas Kazlauskas", booking_reference="ZZ9Q7W"
+    )
+
+    with django_assert_num_queries(1) as captured:
+        decision = dedup_decide(features, now=NOW + timedelta(hours=1))
+
+    assert "UNION" in captured.captured_queries[0]["sql"]
+    assert decision.action == "new"
+
+
 def test_a_full_name_costs_one_bounded_query_and_none_after_a_certain_follow_up(
     django_assert_num_queries: Any,
 ) -> None:
@@ -532,10 +547,11 @@ def test_a_full_name_costs_one_bounded_query_and_none_after_a_certain_follow_up(
     )
     features = ContactFeatures(customer=None, text="Any news on my refund?", name="Emma Smith")
 
-    with django_assert_num_queries(1) as captured:
+    # The probe (is there anything to compare?), then the bounded name query.
+    with django_assert_num_queries(2) as captured:
         decision = dedup_decide(features, now=NOW + timedelta(hours=1))
 
-    sql = captured.captured_queries[0]["sql"]
+    sql = captured.captured_queries[1]["sql"]
     assert "name_key" in sql
     assert "family_key" in sql
     assert "LIMIT" in sql
