@@ -65,11 +65,11 @@ from functools import lru_cache
 from typing import Any, Literal
 
 from django.db.models import F, OuterRef, Q, QuerySet, Subquery
-from django.db.models.fields.json import KT
 from django.db.models.functions import Upper
 from rapidfuzz import fuzz
 from rapidfuzz.distance import Levenshtein
 
+from calmdesk.core.lookups import JsonKeyText
 from calmdesk.customers.models import Booking, Customer, name_keys
 from calmdesk.incidents.linking import fold
 from calmdesk.tickets.enums import ACTIVE_STATUSES, MessageKind, TicketStatus
@@ -442,7 +442,7 @@ def nothing_to_compare(references: tuple[str, ...], name: str, *, now: datetime)
     if references:
         refs = list(references)
         branches.append(
-            active.alias(booking_ref=Upper(KT(f"custom_fields__{BOOKING_REFERENCE_FIELD}")))
+            active.alias(booking_ref=Upper(JsonKeyText("custom_fields", BOOKING_REFERENCE_FIELD)))
             .filter(booking_ref__in=refs)
             .values("pk")
         )
@@ -494,7 +494,7 @@ def reference_candidates(
     """Other customers' active tickets whose booking reference field holds one of these
     references (``ticket_booking_ref_idx``). One query."""
     qs = Ticket.objects.alias(
-        booking_ref=Upper(KT(f"custom_fields__{BOOKING_REFERENCE_FIELD}"))
+        booking_ref=Upper(JsonKeyText("custom_fields", BOOKING_REFERENCE_FIELD))
     ).filter(booking_ref__in=list(references), status__in=ACTIVE_STATUSES)
     if exclude_customer is not None:
         qs = qs.exclude(customer_id=exclude_customer)

@@ -5,13 +5,13 @@ import secrets
 from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
-from django.db.models.fields.json import KT
 from django.db.models.functions import Upper
 from django.utils import timezone
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
 from calmdesk.core.config_cache import InvalidatesConfig
+from calmdesk.core.lookups import JsonKeyText
 
 from .enums import ActorKind, Channel, EventType, MessageKind, Priority, TicketStatus
 
@@ -210,7 +210,7 @@ class Ticket(models.Model):
             # One conversation per problem (conversations.dedup): other customers' active
             # tickets on the booking reference a new contact names (a family, another address).
             models.Index(
-                Upper(KT("custom_fields__booking_reference")),
+                Upper(JsonKeyText("custom_fields", "booking_reference")),
                 F("created_at").desc(),
                 name="ticket_booking_ref_idx",
                 condition=Q(status__in=["new", "open", "pending"]),

@@ -54,6 +54,30 @@ def test_the_outbox_sweep_reads_its_partial_index() -> None:
     assert "outbox_due_idx" in plan(due.filter(status="pending"))
 
 
+def test_the_dedup_finds_tickets_by_booking_reference_through_its_index(
+    django_assert_num_queries: Any,
+) -> None:
+    from calmdesk.conversations.dedup import nothing_to_compare, reference_candidates
+
+    with django_assert_num_queries(2) as queries:
+        reference_candidates(("XK7P2Q",), exclude_customer=None)
+        nothing_to_compare(("XK7P2Q",), "", now=timezone.now())
+    captured = [q["sql"] for q in queries.captured_queries]
+
+    with connection.cursor() as cursor:
+        for sql in captured:
+            cursor.execute("EXPLAIN QUERY PLAN " + sql)
+            steps = " | ".join(str(row[-1]) for row in cursor.fetchall())
+            assert "SEARCH tickets_ticket USING INDEX ticket_booking_ref_idx" in steps, steps
+
+
+def test_json_key_text_refuses_anything_but_a_plain_key() -> None:
+    from calmdesk.core.lookups import JsonKeyText
+
+    with pytest.raises(ValueError, match="plain key"):
+        JsonKeyText("custom_fields", "x') OR 1=1 --")
+
+
 def test_literal_in_refuses_anything_but_plain_choice_values() -> None:
     with pytest.raises(ValueError, match="plain choice values"):
         list(Ticket.objects.filter(status__literal_in=["new'); DROP TABLE x; --"]))

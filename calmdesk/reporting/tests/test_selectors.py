@@ -258,12 +258,12 @@ def test_whole_dashboard_reads_a_fixed_number_of_queries_whatever_the_ticket_cou
     history: History, django_assert_num_queries: Any
 ) -> None:
     incident_dashboard(incident=history.incident, now=NOW)  # warms the throughput cache
-    with django_assert_num_queries(9 + 3):
+    with django_assert_num_queries(10 + 3):
         before = incident_dashboard(incident=history.incident, now=NOW)
     more = [make_ticket(request_type=None, now=at(9, 0)) for _ in range(5)]
     Ticket.objects.filter(pk__in=[t.pk for t in more]).update(incident=history.incident)
 
-    with django_assert_num_queries(9 + 3):
+    with django_assert_num_queries(10 + 3):
         after = incident_dashboard(incident=history.incident, now=NOW)
 
     assert after.backlog.total == before.backlog.total + 5
@@ -282,3 +282,31 @@ def test_an_incident_without_tickets_shows_zeros(db: Any) -> None:
     assert dashboard.waits == ()
     assert dashboard.broadcasts == ()
     assert dashboard.request_types == ()
+
+
+def test_contacts_per_request_counts_every_contact_and_those_that_joined_an_open_request(
+    history: History, django_assert_num_queries: Any
+) -> None:
+    from calmdesk.conversations.models import Contact, ContactOutcome
+    from calmdesk.reporting.selectors import contacts_per_request
+    from calmdesk.tickets.enums import Channel
+
+    linked = list(Ticket.objects.filter(incident=history.incident)[:2])
+    elsewhere = make_ticket(now=at(9, 0))
+    first, second = linked
+    for ticket, channel, outcome in [
+        (first, Channel.FORM, ContactOutcome.NEW),
+        (first, Channel.EMAIL, ContactOutcome.FOLLOW_UP),
+        (first, Channel.SMS, ContactOutcome.THREAD),
+        (second, Channel.PHONE, ContactOutcome.NEW),
+        (elsewhere, Channel.EMAIL, ContactOutcome.FOLLOW_UP),  # not the incident's
+    ]:
+        Contact.objects.create(
+            ticket=ticket, customer=ticket.customer, channel=channel, outcome=outcome, at=at(9, 5)
+        )
+
+    with django_assert_num_queries(1):
+        stats = contacts_per_request(incident=history.incident)
+
+    assert (stats.contacts, stats.requests, stats.joined) == (4, 2, 2)
+    assert stats.per_request == 2.0

@@ -159,8 +159,8 @@ def test_page_reads_a_bounded_number_of_queries_whatever_the_ticket_count(
 ) -> None:
     client = _client(lead)
     client.get(_url(history))  # warms the throughput cache
-    # Session, user, profile · incident, texts · dashboard 9 + 3 teams × 1 · open alerts.
-    page_queries = 3 + 2 + 12 + 1
+    # Session, user, profile · incident, texts · dashboard 10 + 3 teams × 1 · open alerts.
+    page_queries = 3 + 2 + 13 + 1
     with django_assert_num_queries(page_queries):
         client.get(_url(history))
     more = [make_ticket(now=at(9, 30)) for _ in range(5)]
