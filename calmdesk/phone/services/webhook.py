@@ -179,7 +179,10 @@ def parse_call_event(payload: Any, *, now: datetime | None = None) -> CallEventI
         )
     raw_at = _text(payload, "at", limit=40)
     if raw_at:
-        at = parse_datetime(raw_at.replace("Z", "+00:00") if raw_at.endswith("Z") else raw_at)
+        try:
+            at = parse_datetime(raw_at.replace("Z", "+00:00") if raw_at.endswith("Z") else raw_at)
+        except ValueError:  # well formed but impossible, e.g. month 13
+            at = None
         if at is None:
             raise WebhookError(
                 _("'at' must be an ISO 8601 time, e.g. 2026-03-01T14:05:09+03:00."),

@@ -174,6 +174,15 @@ def test_an_unknown_event_is_a_422_naming_the_field(client: Client, pbx: Any) ->
     assert Call.objects.count() == 0
 
 
+@pytest.mark.parametrize("at", ["yesterday", "2026-13-01T10:00:00Z"])
+def test_a_bad_time_is_a_422_naming_the_field(client: Client, pbx: Any, at: str) -> None:
+    response = send(client, {**event("ringing"), "at": at}, token=pbx.token)
+
+    assert response.status_code == 422
+    assert response.json()["field"] == "at"
+    assert Call.objects.count() == 0
+
+
 def test_an_impossible_sequence_is_a_409(client: Client, pbx: Any) -> None:
     send(client, event("ringing", 60), token=pbx.token)
     send(client, event("ended", 30), token=pbx.token)
