@@ -26,6 +26,22 @@ def _bare_address(value: str) -> str:
     return value.strip().strip("<>").lower()
 
 
+def _mailbox_index() -> tuple[dict[str, Mailbox], dict[str, Mailbox]]:
+    """(address or alias → mailbox, catch-all domain → mailbox) of the active mailboxes; the
+    oldest mailbox wins a name two of them claim."""
+    exact: dict[str, Mailbox] = {}
+    domains: dict[str, Mailbox] = {}
+    for mailbox in Mailbox.objects.filter(active=True).select_related("team").order_by("pk"):
+        exact.setdefault(mailbox.address.strip().lower(), mailbox)
+        for alias in mailbox.aliases or []:
+            if isinstance(alias, str) and alias.strip():
+                exact.setdefault(alias.strip().lower(), mailbox)
+        domain = mailbox.catch_all_domain.strip().lower().lstrip("@")
+        if domain:
+            domains.setdefault(domain, mailbox)
+    return exact, domains
+
+
 def mailbox_for_recipients(recipients: Sequence[str]) -> Mailbox | None:
     """The active mailbox a message sent to ``recipients`` belongs to: the first recipient that
     is a mailbox's ``address`` or one of its ``aliases`` (case-insensitive); else the first
@@ -34,17 +50,7 @@ def mailbox_for_recipients(recipients: Sequence[str]) -> Mailbox | None:
     addresses = [a for a in (_bare_address(r) for r in recipients) if "@" in a]
     if not addresses:
         return None
-    mailboxes = list(Mailbox.objects.filter(active=True).select_related("team").order_by("pk"))
-    exact: dict[str, Mailbox] = {}
-    domains: dict[str, Mailbox] = {}
-    for mailbox in mailboxes:
-        exact.setdefault(mailbox.address.strip().lower(), mailbox)
-        for alias in mailbox.aliases or []:
-            if isinstance(alias, str) and alias.strip():
-                exact.setdefault(alias.strip().lower(), mailbox)
-        domain = mailbox.catch_all_domain.strip().lower().lstrip("@")
-        if domain:
-            domains.setdefault(domain, mailbox)
+    exact, domains = _mailbox_index()
     for address in addresses:
         if address in exact:
             return exact[address]
@@ -53,6 +59,20 @@ def mailbox_for_recipients(recipients: Sequence[str]) -> Mailbox | None:
         if domain in domains:
             return domains[domain]
     return None
+
+
+def mailbox_per_recipient(recipients: Sequence[str]) -> dict[str, Mailbox | None]:
+    """Each recipient's mailbox, as ``mailbox_for_recipients([recipient])`` finds it, in one
+    query."""
+    exact, domains = _mailbox_index()
+    found: dict[str, Mailbox | None] = {}
+    for recipient in recipients:
+        address = _bare_address(recipient)
+        if "@" not in address:
+            found[recipient] = None
+            continue
+        found[recipient] = exact.get(address) or domains.get(address.rpartition("@")[2])
+    return found
 
 
 def mailbox_addresses() -> set[str]:

@@ -35,7 +35,7 @@ from calmdesk.replies.services import mail_domain
 from .imap import max_message_bytes
 from .ingest import mail_receive
 from .models import Mailbox
-from .selectors import mailbox_for_recipients
+from .selectors import mailbox_for_recipients, mailbox_per_recipient
 
 log = logging.getLogger(__name__)
 
@@ -73,8 +73,9 @@ def _store(raw: bytes, mail_from: str, rcpt_tos: list[str], source: str) -> list
     by_mailbox: dict[int, list[str]] = {}
     mailboxes: dict[int, Mailbox] = {}
     status: dict[str, str] = {}
+    by_recipient = mailbox_per_recipient(rcpt_tos)
     for rcpt in rcpt_tos:
-        mailbox = mailbox_for_recipients([rcpt])
+        mailbox = by_recipient[rcpt]
         if mailbox is None:
             status[rcpt] = "unknown"
             continue

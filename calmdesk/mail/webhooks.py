@@ -49,7 +49,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
 
 from .ingest import mail_receive
-from .selectors import mailbox_for_recipients
+from .selectors import mailbox_for_recipients, mailbox_per_recipient
 
 log = logging.getLogger(__name__)
 
@@ -115,7 +115,8 @@ def anymail_inbound_received(
     if mailbox is None:
         log.warning("%s: no mailbox takes %s; message not stored", source, recipients)
         return
-    envelope_to = [r for r in recipients if mailbox_for_recipients([r]) == mailbox]
+    by_recipient = mailbox_per_recipient(recipients)
+    envelope_to = [r for r in recipients if by_recipient[r] == mailbox]
     mail_receive(
         raw=_raw(message),
         mailbox=mailbox,
