@@ -58,11 +58,11 @@ def deliver_reply(*, ticket: Ticket, message: Message) -> None:
     sender = _SENDERS.get(channel)
     if sender is not None and sender(ticket=ticket, message=message, contact=contact):
         return
-    if channel != Channel.EMAIL and Channel.EMAIL in _SENDERS:
-        if _SENDERS[Channel.EMAIL](ticket=ticket, message=message, contact=None):
-            return
-        return
-    email_reply_default(ticket=ticket, message=message)
+    email = _SENDERS.get(Channel.EMAIL)
+    if email is None:  # no mail app installed: the team's addresses
+        email_reply_default(ticket=ticket, message=message)
+    elif email is not sender:
+        email(ticket=ticket, message=message, contact=None)
 
 
 def email_reply_default(*, ticket: Ticket, message: Message) -> bool:
