@@ -257,10 +257,15 @@ class VisitorConsumer(AsyncJsonWebsocketConsumer):
         await self.send_json({"type": "ack", "client": client, "id": message.pk})
 
 
+# The largest message id a frame may name (a database BIGINT): more would overflow the column.
+MAX_ID = 2**63 - 1
+
+
 def _int(value: Any) -> int:
+    """A message id from a frame: 0 when it is not a number, never above ``MAX_ID``."""
     try:
-        return max(0, int(value))
-    except (TypeError, ValueError):
+        return min(max(0, int(value)), MAX_ID)
+    except (TypeError, ValueError, OverflowError):
         return 0
 
 

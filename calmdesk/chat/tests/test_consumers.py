@@ -348,3 +348,10 @@ def test_an_agent_presence_socket_counts_the_agent_online(team: Any) -> None:
 
     run(scenario)
     assert AgentPresence.objects.filter(user=agent).count() == 1
+
+
+def test_a_frame_naming_an_id_too_large_for_the_database_is_capped() -> None:
+    from calmdesk.chat.consumers import MAX_ID, _int
+
+    assert _int(10**30) == MAX_ID
+    assert (_int("12"), _int(-3), _int("x"), _int(None), _int(float("inf"))) == (12, 0, 0, 0, 0)
