@@ -324,9 +324,9 @@ def chat_agent_typing(*, session: ChatSession, user: object, on: bool) -> None:
         "on": on,
         "author": public_agent_name(user),
     }
+    # To the visitor only: the agents' pages show the visitor's typing, not each other's
+    # (``AgentTicketConsumer.chat_event`` would drop it).
     _push_visitor(session, event)
-    # The other agents on the ticket page see who is typing too.
-    _push_agents(session.ticket_id, {**event, "author": public_agent_name(user)})
 
 
 def chat_agent_read(*, session: ChatSession, upto: int) -> None:
