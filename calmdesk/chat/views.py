@@ -17,9 +17,9 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from calmdesk.accounts.decorators import agent_required
-from calmdesk.core.errors import DomainError, NotFound
-from calmdesk.tickets.permissions import access_ticket
+from calmdesk.core.errors import DomainError
 from calmdesk.tickets.services import ticket_reply
+from calmdesk.tickets.views import ticket_or_404
 
 from . import conf, selectors, services
 from .texts import widget_texts
@@ -105,18 +105,11 @@ def demo(request: HttpRequest) -> HttpResponse:
 # ------------------------------------------------------------------------------------------
 
 
-def _ticket(request: HttpRequest, ticket_id: int) -> Any:
-    try:
-        return access_ticket(request.user, ticket_id)
-    except NotFound as exc:
-        raise Http404(_("No such ticket.")) from exc
-
-
 @require_POST
 @agent_required
 def agent_reply(request: HttpRequest, ticket_id: int) -> JsonResponse:
     """The live panel's reply box: the normal reply (``ticket_reply``), answered in JSON."""
-    ticket = _ticket(request, ticket_id)
+    ticket = ticket_or_404(request, ticket_id)
     user: Any = request.user
     try:
         message = ticket_reply(ticket=ticket, actor=user, body_text=request.POST.get("body", ""))
@@ -129,7 +122,7 @@ def agent_reply(request: HttpRequest, ticket_id: int) -> JsonResponse:
 @agent_required
 def agent_end(request: HttpRequest, ticket_id: int) -> JsonResponse:
     """End the ticket's chat (the visitor sees it ended; the ticket stays open)."""
-    ticket = _ticket(request, ticket_id)
+    ticket = ticket_or_404(request, ticket_id)
     session = selectors.session_for_ticket(ticket.pk)
     if session is None:
         return JsonResponse(
