@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import copy
 from datetime import datetime
 from typing import Any
 
@@ -23,11 +24,18 @@ TITLE_WORDS = 12
 
 class IncidentUpdatesFeed(Feed):
     feed_type = Atom1Feed
+    # Per request, set on the copy that serves it (``__call__``, ``items``).
+    language: str
+    fallbacks: tuple[str, ...]
+    page_url: str
 
     def __call__(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-        self.language = crisis_language(request)
-        with translation.override(self.language):
-            response: HttpResponse = super().__call__(request, *args, **kwargs)
+        # One instance serves every request (urls_public): the reader's language and the
+        # incident's fallbacks go on a copy, never on the shared feed.
+        feed = copy.copy(self)
+        feed.language = crisis_language(request)
+        with translation.override(feed.language):
+            response: HttpResponse = Feed.__call__(feed, request, *args, **kwargs)
         response["Content-Type"] = "application/atom+xml; charset=utf-8"
         setattr(response, SHAREABLE, True)
         return response
@@ -56,6 +64,7 @@ class IncidentUpdatesFeed(Feed):
 
     def items(self, incident: Incident) -> list[IncidentUpdate]:
         self.fallbacks = tuple(incident.languages or ())
+        self.page_url = reverse("crisis:detail", args=[incident.slug])
         return list(
             IncidentUpdate.objects.filter(incident=incident).order_by("-posted_at", "-id")[
                 :MAX_UPDATES
@@ -70,7 +79,7 @@ class IncidentUpdatesFeed(Feed):
         return item.text(self.language, self.fallbacks)
 
     def item_link(self, item: IncidentUpdate) -> str:
-        return reverse("crisis:detail", args=[item.incident.slug]) + f"#update-{item.pk}"
+        return f"{self.page_url}#update-{item.pk}"  # not item.incident: a query per update
 
     def item_guid(self, item: IncidentUpdate) -> str:
         return f"calmdesk:incident-update:{item.pk}"

@@ -11,7 +11,9 @@ from typing import Any
 import pytest
 import time_machine
 from django.core.cache import cache
+from django.db import connection
 from django.test import Client
+from django.test.utils import CaptureQueriesContext
 
 from calmdesk.core.testing.factories import AgentFactory, make_ticket
 from calmdesk.inbox.defaults import install_default_form
@@ -244,6 +246,23 @@ def test_feed_is_in_the_language_asked_for(client: Client, fire: Incident) -> No
     assert root.findall(f"{ATOM}entry")[0].findtext(f"{ATOM}summary") == (
         "بازپرداخت‌ها در حال انجام است."
     )
+
+
+def test_feed_reads_as_many_queries_however_many_updates(
+    client: Client, fire: Incident, clock: Any
+) -> None:
+    def queries() -> int:
+        cache.clear()
+        with CaptureQueriesContext(connection) as captured:
+            assert client.get("/crisis/ship-fire/feed.atom").status_code == 200
+        return len(captured)
+
+    with_two = queries()
+    for n in range(3):
+        clock.shift(timedelta(minutes=10))
+        post(fire, f"Update {n}.")
+
+    assert queries() == with_two
 
 
 # ------------------------------------------------------------------------------------------
