@@ -12,8 +12,8 @@ from django.utils.cache import patch_vary_headers
 from django.utils.translation import get_language
 from django.views.decorators.http import require_GET
 
-from calmdesk.accounts.decorators import agent_required, forbidden
-from calmdesk.accounts.permissions import agent_profile, sees_all_teams
+from calmdesk.accounts.decorators import lead_required
+from calmdesk.accounts.permissions import agent_profile
 from calmdesk.tickets.selectors import open_alert_count
 
 from .selectors import incident_dashboard as dashboard_selector
@@ -34,10 +34,8 @@ def viewer_time_zone(user: object) -> tzinfo:
 
 
 @require_GET
-@agent_required
+@lead_required
 def incident_dashboard(request: HttpRequest, slug: str) -> HttpResponse:
-    if not sees_all_teams(request.user):
-        return forbidden(request)
     incident = incident_for_dashboard(slug=slug)
     if incident is None:
         raise Http404
