@@ -14,13 +14,8 @@ from django.utils import timezone
 
 from calmdesk.inbox.validation import active_request_types
 
-from .models import Incident
 from .selectors import public_incidents
 from .selectors_public import WaitLine, waits_for
-
-
-def _banner_incidents() -> tuple[Incident, ...]:
-    return public_incidents()
 
 
 def _public_waits() -> list[WaitLine]:
@@ -28,4 +23,4 @@ def _public_waits() -> list[WaitLine]:
 
 
 def crisis_banner(request: HttpRequest) -> dict[str, Any]:
-    return {"CRISIS_INCIDENTS": _banner_incidents, "PUBLIC_WAITS": _public_waits}
+    return {"CRISIS_INCIDENTS": public_incidents, "PUBLIC_WAITS": _public_waits}
