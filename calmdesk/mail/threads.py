@@ -40,6 +40,8 @@ _GUESSABLE = re.compile(r"^<cd-(\d+)-(?:ack|m\d+)@[^<>]+>$", re.IGNORECASE)
 _BROADCAST_ID = re.compile(r"^<cd-broadcast-(\d+)-(\d+)@[^<>]+>$", re.IGNORECASE)
 _INCIDENT_TAG = re.compile(r"\[INC-([a-z0-9][a-z0-9_-]{0,99})\]", re.IGNORECASE)
 _REFERENCE = re.compile(rf"(?<![A-Z0-9]){re.escape(REFERENCE_PREFIX)}(\d{{1,12}})(?!\d)", re.I)
+# A longer number in an id is made up and is no primary key (a bigint has 19 digits at most).
+_MAX_PK_DIGITS = 18
 _TRACKING = re.compile(r"/t/([A-Za-z0-9_-]{20,64})(?![A-Za-z0-9_-])")
 
 
@@ -115,7 +117,7 @@ def _tickets_by_weak_ids(ids: list[str]) -> Iterable[Ticket]:
     pks = []
     for value in ids:
         match = _GUESSABLE.match(value)
-        if match:
+        if match and len(match.group(1)) <= _MAX_PK_DIGITS:
             pks.append(int(match.group(1)))
     found = {t.pk: t for t in Ticket.objects.filter(pk__in=pks).select_related("customer")}
     return [found[pk] for pk in dict.fromkeys(pks) if pk in found]
@@ -156,7 +158,11 @@ def _is_customer_identity(ticket: Ticket, sender: str) -> bool:
 def _incident_slug(parsed: ParsedEmail, ids: list[str]) -> str | None:
     from calmdesk.incidents.models import Broadcast
 
-    broadcast_ids = [int(m.group(1)) for i in ids if (m := _BROADCAST_ID.match(i))]
+    broadcast_ids = [
+        int(m.group(1))
+        for i in ids
+        if (m := _BROADCAST_ID.match(i)) and len(m.group(1)) <= _MAX_PK_DIGITS
+    ]
     if broadcast_ids:
         slug = (
             Broadcast.objects.filter(pk__in=broadcast_ids, incident__isnull=False)

@@ -352,3 +352,19 @@ def test_a_message_joining_a_ticket_by_headers_is_stored_once_per_message_id() -
     mail_receive(raw=raw, mailbox=mailbox, source="smtp")
 
     assert Message.objects.filter(external_id="<again@example.com>").count() == 1
+
+
+def test_made_up_ids_with_numbers_too_large_for_a_key_do_not_fail_the_message() -> None:
+    inbound = _receive(
+        build_mail(
+            sender="Mert <mert@example.com>",
+            subject="Re: Cabin",
+            headers={
+                "In-Reply-To": "<cd-99999999999999999999999999-ack@calmdesk.test>",
+                "References": "<cd-broadcast-99999999999999999999999-1@calmdesk.test>",
+            },
+        )
+    )
+
+    assert inbound.status == InboundStatus.PROCESSED
+    assert inbound.ticket is not None
