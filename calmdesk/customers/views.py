@@ -17,6 +17,7 @@ from django.db import transaction
 from django.http import Http404, HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
@@ -226,8 +227,6 @@ def _actor(request: HttpRequest) -> AbstractBaseUser:
 
 
 def _customer_chrome(request: HttpRequest) -> dict[str, Any]:
-    from django.utils import timezone
-
     return {"open_alerts": open_alert_count(user=request.user), "now": timezone.now()}
 
 
@@ -317,13 +316,17 @@ def customer_merge_view(request: HttpRequest, customer_id: int) -> HttpResponse:
     other_id = request.GET.get("other", request.POST.get("other", ""))
     other = None
     if other_id.isdigit():
-        other = Customer.objects.filter(pk=int(other_id), merged_into__isnull=True).first()
+        other = (
+            Customer.objects.filter(pk=int(other_id), merged_into__isnull=True)
+            .exclude(pk=customer.pk)
+            .first()
+        )
     context = {
         **_customer_chrome(request),
         "customer": customer,
         "q": q,
         "results": customer_search(q=q, exclude=customer.pk) if q and other is None else [],
-        "other": other if other is not None and other.pk != customer.pk else None,
+        "other": other,
         "preview_in": merge_preview(source=other, target=customer) if other else {},
         "preview_out": merge_preview(source=customer, target=other) if other else {},
         "errors": errors,
