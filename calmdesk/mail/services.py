@@ -30,6 +30,7 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import transaction
+from django.db.models import Q
 from django.template.defaultfilters import filesizeformat
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -433,7 +434,8 @@ def _bounce(inbound: InboundEmail, verdict: detection.Detection, *, now: datetim
             if updated or recipient not in marked:
                 marked.append(recipient)
         if row.ticket_id:
-            ticket = Ticket.objects.get(pk=row.ticket_id)
+            if ticket is None or ticket.pk != row.ticket_id:
+                ticket = Ticket.objects.get(pk=row.ticket_id)
             record_event(
                 ticket,
                 EventType.DELIVERY,
@@ -463,8 +465,6 @@ def _bounced_outbox(ids: list[str]) -> list[OutboxMessage]:
     ids = [i for i in dict.fromkeys(ids) if i][:20]
     if not ids:
         return []
-    from django.db.models import Q
-
     return list(
         OutboxMessage.objects.select_for_update()
         .filter(
