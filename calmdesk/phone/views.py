@@ -40,7 +40,7 @@ from calmdesk.accounts.decorators import agent_required, forbidden
 from calmdesk.core.errors import DomainError, NotFound, PermissionDenied
 from calmdesk.core.ratelimit import client_ip, rate_limited
 from calmdesk.inbox.forms import HONEYPOT_FIELD
-from calmdesk.inbox.validation import active_request_types
+from calmdesk.inbox.validation import LANGUAGE_REGION, active_request_types
 from calmdesk.tickets.enums import TicketStatus
 from calmdesk.tickets.models import Ticket
 from calmdesk.tickets.permissions import access_ticket, access_ticket_by_token
@@ -84,7 +84,6 @@ from .services import (
     parse_call_event,
     phone_system_authenticate,
 )
-from .services.callbacks import LANGUAGE_REGION
 
 FORM_TOKEN_FIELD = "form_token"  # noqa: S105 - a field name, not a secret
 

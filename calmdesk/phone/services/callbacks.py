@@ -32,6 +32,7 @@ from calmdesk.core.models import OutboxChannel
 from calmdesk.core.outbox import outbox_enqueue
 from calmdesk.customers.models import IdentityKind
 from calmdesk.customers.services import normalize_email, normalize_phone
+from calmdesk.inbox.validation import LANGUAGE_REGION
 from calmdesk.sla.calendar import add_working_minutes, is_round_the_clock, working_minutes_between
 from calmdesk.tickets.enums import ActorKind, Channel, EventType, Priority, TicketStatus
 from calmdesk.tickets.events import record_event
@@ -58,8 +59,6 @@ from ..models import (
 )
 from ..text import agent_label, format_number, local_window
 
-# A phone number typed without a country code is read in the visitor's language's country.
-LANGUAGE_REGION = {"fa": "IR", "tr": "TR", "lt": "LT"}
 # A window may start a little in the past (the page was open a few minutes).
 START_SLACK = timedelta(minutes=5)
 RAISED_PRIORITIES = (Priority.LOW, Priority.NORMAL)
