@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import mimetypes
+from datetime import UTC, datetime
+from typing import Any
 
 import phonenumbers
 
@@ -59,3 +61,11 @@ def extension_for(content_type: str) -> str:
 def media_kind(content_type: str) -> str:
     major = content_type.partition("/")[0]
     return major if major in ("image", "audio", "video") else "document"
+
+
+def unix_time(value: Any) -> datetime | None:
+    """A provider's Unix timestamp as an aware time; None when missing or out of range."""
+    try:
+        return datetime.fromtimestamp(int(value), tz=UTC)
+    except (TypeError, ValueError, OverflowError, OSError):
+        return None

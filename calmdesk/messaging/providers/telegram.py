@@ -14,7 +14,6 @@
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime
 from typing import Any
 
 from django.utils.translation import gettext
@@ -38,7 +37,7 @@ from ..adapters import (
     signatures_match,
 )
 from ..models import MessagingAccount
-from .common import extension_for
+from .common import extension_for, unix_time
 
 TELEGRAM_API = "https://api.telegram.org"
 SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"  # noqa: S105 — a header name
@@ -111,7 +110,7 @@ class TelegramAdapter(Adapter):
                 address=chat_id,
                 text=_described(message, text),
                 name=name or str(sender.get("username") or ""),
-                at=_time(message.get("edit_date") or message.get("date")),
+                at=unix_time(message.get("edit_date") or message.get("date")),
                 media=_media(message),
                 language=str(sender.get("language_code") or "")[:2],
                 edited="edited_message" in update,
@@ -200,13 +199,6 @@ def _result(response: Any) -> dict[str, Any]:
         raise ProviderError(f"Telegram answered {code}: {description}")
     result = payload.get("result")
     return result if isinstance(result, dict) else {}
-
-
-def _time(value: Any) -> datetime | None:
-    try:
-        return datetime.fromtimestamp(int(value), tz=UTC)
-    except (TypeError, ValueError):
-        return None
 
 
 def _media(message: dict[str, Any]) -> tuple[MediaRef, ...]:

@@ -22,7 +22,8 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-from datetime import UTC, datetime, timedelta
+import json
+from datetime import timedelta
 from typing import Any
 
 from django.http import HttpResponse
@@ -48,7 +49,7 @@ from ..adapters import (
     signatures_match,
 )
 from ..models import MessagingAccount
-from .common import extension_for, phone_handle
+from .common import extension_for, phone_handle, unix_time
 
 GRAPH_API = "https://graph.facebook.com"
 DEFAULT_VERSION = "v21.0"
@@ -127,8 +128,6 @@ class WhatsAppAdapter(Adapter):
         return HttpResponse(status=403)
 
     def parse(self, account: MessagingAccount, request: WebhookRequest) -> list[Item]:
-        import json
-
         payload = json.loads(request.body or b"{}")
         items: list[Item] = []
         if payload.get("object") != "whatsapp_business_account":
@@ -158,7 +157,7 @@ class WhatsAppAdapter(Adapter):
                             error_message=" — ".join(
                                 p for p in (error.get("title") or "", details) if p
                             ),
-                            at=_time(status.get("timestamp")),
+                            at=unix_time(status.get("timestamp")),
                             route=route,
                         )
                     )
@@ -227,13 +226,6 @@ def _graph_error(response: Any) -> str:
     return f"WhatsApp answered {response.status_code}: {code} {message}".strip()
 
 
-def _time(value: Any) -> datetime | None:
-    try:
-        return datetime.fromtimestamp(int(value), tz=UTC)
-    except (TypeError, ValueError):
-        return None
-
-
 def _message(message: dict[str, Any], names: dict[str, str], route: str) -> InboundMessage | None:
     """One customer message → InboundMessage (None for what carries nothing to store)."""
     kind = str(message.get("type") or "")
@@ -294,7 +286,7 @@ def _message(message: dict[str, Any], names: dict[str, str], route: str) -> Inbo
         address=sender.lstrip("+"),
         text=text,
         name=names.get(sender, ""),
-        at=_time(message.get("timestamp")),
+        at=unix_time(message.get("timestamp")),
         media=media,
         route=route,
     )
