@@ -24,6 +24,7 @@ from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 from django.conf import settings
 from django.utils import timezone, translation
+from django.utils.translation import gettext as _
 
 from calmdesk.accounts.permissions import is_agent
 from calmdesk.core.errors import DomainError
@@ -117,7 +118,7 @@ class VisitorConsumer(AsyncJsonWebsocketConsumer):
             elif kind == "ping":
                 await self._ping()
             elif self.visitor_id == "":
-                raise DomainError("Say hello first.", code="no_hello")
+                raise DomainError(_("Say hello first."), code="no_hello")
             elif kind == "start":
                 await self._start(content, client)
             elif kind == "message":
@@ -247,7 +248,7 @@ class VisitorConsumer(AsyncJsonWebsocketConsumer):
 
     async def _message(self, content: dict[str, Any], client: str) -> None:
         if self.session is None:
-            raise DomainError("Start the chat first.", code="no_session")
+            raise DomainError(_("Start the chat first."), code="no_session")
         message = await self._db(
             services.chat_visitor_message,
             session=self.session,

@@ -61,7 +61,7 @@ def widget_config(request: HttpRequest) -> JsonResponse:
     widget = selectors.widget_by_key(request.GET.get("widget") or None)
     if widget is None:
         response = JsonResponse(
-            {"code": "not_found", "message": "No such chat widget."}, status=404
+            {"code": "not_found", "message": _("No such chat widget.")}, status=404
         )
         return _cors(response, request, None)  # type: ignore[return-value]
     language = _language(request.GET.get("lang"))
