@@ -174,7 +174,12 @@ class DbConfig:
         return int(out.strip())
 
     def count(self, which: str) -> int:
-        table = {"calmdesk": "tickets_ticket", "bare": "bench_row", "helpdesk": "helpdesk_ticket"}
+        table = {
+            "calmdesk": "inbox_submission",  # accepted (the worker files them afterwards)
+            "calmdesk_tickets": "tickets_ticket",
+            "bare": "bench_row",
+            "helpdesk": "helpdesk_ticket",
+        }
         return self.scalar(which, f"SELECT count(*) FROM {table[which]}")
 
     def analyze(self, which: str) -> None:

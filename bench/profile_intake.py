@@ -1,6 +1,7 @@
 """Where one API intake spends its time: statements, CPU per request, and a cProfile summary.
 
-usage: .venv/bin/python bench/profile_intake.py [--db sqlite|pg] [--requests 300] [--top 30]
+usage: .venv/bin/python bench/profile_intake.py [--db sqlite|pg] [--path api|form]
+                                                [--requests 300] [--top 30] [--keep]
 
 Runs in-process with Django's test client (no server, no wrk) against a bench database of its
 own, built fresh: ``$CDBENCH_DIR/calmdesk_profile.sqlite3`` or PostgreSQL
@@ -41,6 +42,7 @@ import harness as h  # noqa: E402
 
 ap = argparse.ArgumentParser()
 ap.add_argument("--db", default="sqlite", choices=["sqlite", "pg"])
+ap.add_argument("--path", default="api", choices=["api", "form"])
 ap.add_argument("--requests", type=int, default=300)
 ap.add_argument("--top", type=int, default=30)
 ap.add_argument("--keep", action="store_true", help="reuse the profile database if it exists")
@@ -107,9 +109,39 @@ def post() -> int:
         content_type="application/json",
         headers={"Idempotency-Key": u},
     )
-    if resp.status_code != 201:
+    if resp.status_code != 202:
         raise SystemExit(f"intake answered {resp.status_code}: {resp.content[:500]!r}")
     return resp.status_code
+
+
+if a.path == "form":
+    import re
+
+    client = Client(REMOTE_ADDR="127.0.0.1", enforce_csrf_checks=True)
+    page = client.get("/help").content.decode()
+    csrf = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page)
+    if csrf is None:
+        raise SystemExit("no CSRF token on /help")
+    request_type = top["request_type"]
+
+    def post() -> int:  # noqa: F811 (the form instead of the API)
+        u = uuid.uuid4().hex
+        resp = client.post(
+            "/help",
+            data={
+                "csrfmiddlewaretoken": csrf.group(1),
+                "name": "Bench " + "".join(c if c.isalpha() else chr(97 + int(c)) for c in u[:12]),
+                "email": f"form-{u}@example.com",
+                "request_type": request_type,
+                "departure_date": DEPARTURE,
+                "booking_reference": "B" + u[:9].upper(),
+                "message": MESSAGE.format(u=u),
+                "form_token": u,
+            },
+        )
+        if resp.status_code != 303:
+            raise SystemExit(f"the form answered {resp.status_code}: {resp.content[:500]!r}")
+        return resp.status_code
 
 
 for _ in range(30):  # warm: imports, caches, compiled templates
@@ -117,7 +149,7 @@ for _ in range(30):  # warm: imports, caches, compiled templates
 
 with CaptureQueriesContext(connection) as ctx:
     post()
-print(f"SQL statements in one API intake: {len(ctx.captured_queries)}")
+print(f"SQL statements in one {a.path} intake: {len(ctx.captured_queries)}")
 for q in ctx.captured_queries:
     print("   ", q["sql"][:150])
 
@@ -140,7 +172,7 @@ for _ in range(3):
     walls.append((time.perf_counter() - w0) * 1000 / 100)
 redis_per_request = (redis_commands() - commands_before - 1) / 300
 print(
-    f"CPU per API intake, no profiler: {statistics.median(batches):.2f} ms "
+    f"CPU per {a.path} intake, no profiler: {statistics.median(batches):.2f} ms "
     f"(batches of 100: {', '.join(f'{b:.2f}' for b in batches)}); wall "
     f"{statistics.median(walls):.2f} ms"
     + (f"; Redis commands per request: {redis_per_request:.1f}" if cfg.redis_url else "")

@@ -3,7 +3,12 @@ from django.contrib import admin
 from django.urls import include, path
 from django.views.i18n import set_language
 
+from calmdesk.inbox.urls import alias_urlpatterns
+
 urlpatterns = [
+    # The public intake first: /help and /t/<token> are what a surge hits, and Django tries
+    # the patterns in order. Nothing else starts with help or t/.
+    path("", include("calmdesk.inbox.urls")),
     path("admin/", admin.site.urls),
     path("i18n/setlang/", set_language, name="set_language"),
     path("api/", include("calmdesk.api.urls")),
@@ -20,8 +25,8 @@ urlpatterns = [
     path("", include("calmdesk.chat.urls")),
     path("", include("calmdesk.messaging.urls")),
     path("", include("calmdesk.phone.urls")),
-    # Public side last: it owns /help, /t/<token> and the admin-defined short aliases (/<path>).
-    path("", include("calmdesk.inbox.urls")),
+    # Last: the admin-defined short aliases of the form (/<path>).
+    path("", include((alias_urlpatterns, "inbox_aliases"))),
 ]
 
 if settings.DEBUG:

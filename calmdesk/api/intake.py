@@ -16,7 +16,7 @@ from pydantic import ConfigDict
 from calmdesk.core.ratelimit import intake_rate_limited
 from calmdesk.inbox.models import SYSTEM_FIELD_KEYS, FieldType, FormField
 from calmdesk.inbox.selectors import wait_label
-from calmdesk.inbox.services import IntakeResult, intake_submit
+from calmdesk.inbox.services import Accepted, intake_accept
 from calmdesk.inbox.validation import SubmissionInvalid, validate_submission
 from calmdesk.tickets.enums import Channel, Priority, TicketStatus
 from calmdesk.tickets.models import RequestType
@@ -108,8 +108,12 @@ class ExpectedWaitOut(Schema):
 
 
 class RequestOut(Schema):
-    outcome: Literal["new"] = Field(
-        "new", description="A new request was opened (status 201, or 200 on a repeat)."
+    outcome: Literal["received"] = Field(
+        "received",
+        description=(
+            "The request was accepted (status 202, or 200 on a repeat). It is filed a moment "
+            "later; the tracking page shows it from the start."
+        ),
     )
     reference: str = Field(description="Quote it in any contact.", examples=["CD-000123"])
     tracking_url: str = Field(
@@ -123,27 +127,6 @@ class RequestOut(Schema):
     )
     team: TeamRef | None = Field(description="The team the request was routed to.")
     expected_wait: ExpectedWaitOut
-    language: str = Field(examples=["tr"])
-
-
-class FollowUpOut(Schema):
-    """The request was added to the customer's open request on the same matter (202).
-
-    Nothing of that request is returned — no reference, no tracking link, no content: the
-    address in the body is unverified, so the caller may not be its owner. The customer is
-    told by email at the address on the open request (with its tracking link)."""
-
-    outcome: Literal["follow_up"] = Field(
-        "follow_up", description="Added to an open request of the customer."
-    )
-    detail: str = Field(
-        description="What happened, in the request's language.",
-        examples=["We added this to your open request. We will answer at elif@example.com."],
-    )
-    answer_to: str = Field(
-        description="The address given in the body, where the answer will go.",
-        examples=["elif@example.com"],
-    )
     language: str = Field(examples=["tr"])
 
 
@@ -243,52 +226,30 @@ def _retry_after() -> int:
     return max(1, window - int(time.time()) % window)
 
 
-def follow_up_out(result: IntakeResult) -> dict[str, Any]:
-    language = translation.get_language() or result.ticket.language
-    with translation.override(language):
-        if result.email:
-            detail = _("We added this to your open request. We will answer at %(email)s.") % {
-                "email": result.email
-            }
-        else:
-            detail = _("We added this to your open request.")
-    return {
-        "outcome": "follow_up",
-        "detail": detail,
-        "answer_to": result.email,
-        "language": language[:2],
-    }
-
-
-def request_out(result: IntakeResult) -> dict[str, Any]:
-    ticket = result.ticket
+def request_out(accepted: Accepted) -> dict[str, Any]:
+    row = accepted.submission
     # The figure announced at intake, also on a repeat: the customer was told this one, and the
     # confirmation page and the acknowledgement email show the same.
-    minutes = ticket.announced_wait_minutes
-    with translation.override(ticket.language):
-        label = wait_label(minutes) if minutes is not None else result.estimate.label()
-    team = ticket.team
+    with translation.override(row.language):
+        label = wait_label(row.wait_minutes)
+    team = row.team
     return {
-        "outcome": "new",
-        "reference": ticket.reference,
-        "tracking_url": result.tracking_url,
-        "status": ticket.status,
-        "priority": ticket.priority,
+        "outcome": "received",
+        "reference": row.reference,
+        "tracking_url": accepted.tracking_url,
+        "status": TicketStatus.NEW,
+        "priority": row.priority,
         "team": {"slug": team.slug, "name": team.name} if team else None,
-        "expected_wait": {
-            "minutes": minutes if minutes is not None else result.estimate.minutes,
-            "label": label,
-        },
-        "language": ticket.language,
+        "expected_wait": {"minutes": row.wait_minutes, "label": label},
+        "language": row.language,
     }
 
 
 @router.post(
     "/requests",
     response={
-        201: RequestOut,
+        202: RequestOut,
         200: RequestOut,
-        202: FollowUpOut,
         400: ErrorOut,
         413: ErrorOut,
         422: ErrorOut,
@@ -306,14 +267,12 @@ def create_request(
         alias="Idempotency-Key",
         description=(
             "Any unique string (e.g. a UUID) per submission. Repeating a request with the same "
-            "key returns the first answer again (200 for a new request, 202 for a "
-            "follow-up) and creates nothing."
+            "key returns the first answer again (200) and creates nothing."
         ),
     ),
 ) -> Status[dict[str, Any]]:
-    """Open a ticket from a customer's request: the same fields, checks and triage rules as
-    the web form, and the same expected wait as the confirmation page and the acknowledgement
-    email.
+    """Accept a customer's request: the same fields, checks and triage rules as the web form,
+    and the same expected wait as the confirmation page and the acknowledgement email.
 
     - **No authentication.** Rate limited per client address; over the limit the answer is
       429 with `Retry-After` (seconds).
@@ -322,11 +281,16 @@ def create_request(
     - **Attachments are not accepted** here; the customer can add them on the web form.
     - Invalid input is a 422 with messages per field (`errors.email`,
       `errors.fields.departure_date`): the web form's messages, in the request's language.
+    - **Accepted at once, filed right after.** The answer (**202**) carries the reference, the
+      private tracking link, the priority, the team and the expected wait, decided from the
+      submitted fields; the worker then files the request, usually within a second. Rules on
+      the customer's record apply then and may change the priority and the team; the tracking
+      page always shows the current state.
     - **One conversation per problem.** When the customer (recognised by the email) already
-      has an open request on the same matter, the request is added to it: **202** with
-      `{"outcome": "follow_up", ...}` and nothing of that request (no reference, no tracking
-      link: the email in the body is unverified). The customer is told by email at the
-      address on the open request. A new request is **201** with `"outcome": "new"`.
+      has an open request on the same matter, the request is added to it when it is filed:
+      the reference in the answer is then not used, its tracking page says the message was
+      added to an open request, and the customer is told by email at the address on that
+      request (the email in the body is unverified, so nothing of it is shown to the caller).
     """
     if intake_rate_limited(request):
         raise RateLimited(_retry_after())
@@ -338,10 +302,8 @@ def create_request(
             submission = validate_submission(data, [], language=language)
         except SubmissionInvalid as exc:
             raise _error_paths(exc) from exc
-        result = intake_submit(submission=submission, channel=Channel.API, intake_key=intake_key)
-        if result.followed_up:
-            return Status(202, follow_up_out(result))
-        return Status(201 if result.created else 200, request_out(result))
+        accepted = intake_accept(submission=submission, channel=Channel.API, intake_key=intake_key)
+        return Status(202 if accepted.created else 200, request_out(accepted))
 
 
 @router.get(

@@ -68,6 +68,24 @@ FOLLOW_UP_NOTICE_KIND = "follow_up_notice"
 FOLLOW_UP_NOTICE_INTERVAL = timedelta(hours=1)
 
 
+@dataclass(frozen=True)
+class Announced:
+    """What intake told the customer before the request was filed: the team, the priority
+    and the wait. The ticket repeats the wait only if it is filed into the same team at the
+    same priority; otherwise its own, newly computed, wait is announced."""
+
+    team_id: int | None
+    priority: str
+    minutes: int
+
+    def estimate_for(self, ticket: Ticket) -> WaitEstimate | None:
+        if ticket.team_id != self.team_id or ticket.priority != self.priority:
+            return None
+        return WaitEstimate(
+            minutes=self.minutes, raw_minutes=float(self.minutes), ahead=0, basis="announced"
+        )
+
+
 @dataclass
 class InboundContact:
     """One contact as a channel hands it over: identities normalised, text extracted."""
@@ -96,6 +114,12 @@ class InboundContact:
     acknowledge: bool = True  # the acknowledgement email when a new ticket opens
     incident_hint: str | None = None
     intake_key: str | None = None  # the form's token (``Ticket.intake_key``)
+    # A request accepted before it is filed (``inbox.Submission``): the ticket takes the id
+    # reserved for it (its reference) and its private link, and repeats the wait announced
+    # at intake when the filing routes it as intake did (``Announced``).
+    reserved_ticket_id: int | None = None
+    tracking_token: str = ""
+    announced: Announced | None = None
     # The channel proves the sender owns the first identity (an SMS/WhatsApp sender number,
     # a Telegram chat id): it is stored as verified, and a customer already owning it is the
     # same person (``customers.merging.customer_link_verified``). Never for typed input.
@@ -455,7 +479,12 @@ def _open_ticket(
     if incident is not None:
         prepared = ticket_prepare_for_incident(prepared, incident)
     ticket = prepared.ticket
-    estimate = expected_wait(team=ticket.team, ticket=ticket, now=now)
+    if contact.reserved_ticket_id is not None:
+        ticket.pk = contact.reserved_ticket_id
+    if contact.tracking_token:
+        ticket.tracking_token = contact.tracking_token
+    announced = contact.announced.estimate_for(ticket) if contact.announced else None
+    estimate = announced or expected_wait(team=ticket.team, ticket=ticket, now=now)
     ticket.announced_wait_minutes = estimate.minutes
     to = contact.email
     acknowledge = bool(to) and contact.acknowledge and not contact.auto_submitted

@@ -5,7 +5,8 @@ from __future__ import annotations
 import time
 
 from django.conf import settings
-from django.core.cache import cache
+from django.core.cache import cache, caches
+from django.core.cache.backends.redis import RedisCache
 from django.http import HttpRequest
 
 
@@ -24,6 +25,9 @@ def rate_limited(scope: str, key: str, *, limit: int, window_seconds: int) -> bo
     """Count one hit for ``key`` in ``scope``; True when the limit for this window is passed."""
     window = int(time.time() // window_seconds)
     cache_key = f"rl:{scope}:{key}:{window}"
+    backend = caches["default"]  # ``cache`` is a proxy to it
+    if isinstance(backend, RedisCache):
+        return _redis_hit(backend, cache_key, timeout=window_seconds + 5) > limit
     if cache.add(cache_key, 1, timeout=window_seconds + 5):
         hits = 1
     else:
@@ -33,6 +37,23 @@ def rate_limited(scope: str, key: str, *, limit: int, window_seconds: int) -> bo
             cache.set(cache_key, 1, timeout=window_seconds + 5)
             hits = 1
     return hits > limit
+
+
+def _redis_hit(backend: RedisCache, cache_key: str, *, timeout: int) -> int:
+    """INCR and EXPIRE in one round trip (a counter Django's ``incr`` can read too: the
+    Redis cache stores integers as they are)."""
+    key = backend.make_and_validate_key(cache_key)
+    # Django builds a new client object for every operation; one per backend is enough (it
+    # shares the backend's connection pool and is thread-safe).
+    client = getattr(backend, "_calmdesk_client", None)
+    if client is None:
+        client = backend._cache.get_client(key, write=True)
+        backend._calmdesk_client = client  # type: ignore[attr-defined]
+    pipe = client.pipeline(transaction=False)
+    pipe.incr(key)
+    pipe.expire(key, timeout)
+    hits, _expire = pipe.execute()
+    return int(hits)
 
 
 def intake_rate_limited(request: HttpRequest) -> bool:

@@ -8,6 +8,7 @@ from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
 from calmdesk.core.config_cache import InvalidatesConfig
+from calmdesk.tickets.models import format_reference
 
 
 class FieldType(models.TextChoices):
@@ -155,3 +156,84 @@ class FormAlias(models.Model):
 
     def intro(self, language: str | None = None) -> str:
         return _localised(self.intros, language, "")
+
+
+class SubmissionState(models.TextChoices):
+    RECEIVED = "received", _("Received, not filed yet")
+    FILING = "filing", _("Being filed")
+    FILED = "filed", _("Filed")
+    FAILED = "failed", _("Filing failed")
+
+
+class Submission(models.Model):
+    """A request from the form or the API, accepted in one row before anything else happens.
+
+    Intake answers from this row alone — the reference, the private link, the priority and the
+    expected wait are decided when it is written — and the worker files it (customer, dedup,
+    triage, ticket, events, acknowledgement) right after: ``inbox.services.submissions_file``.
+    The primary key is the ticket id reserved for it (the reference ``CD-…`` is derived from
+    it), the tracking token is the ticket's. A submission the dedup adds to an open ticket
+    leaves its reserved id unused; ``ticket`` then names the ticket it went to.
+    """
+
+    id = models.BigIntegerField(_("reserved ticket id"), primary_key=True)
+    received_at = models.DateTimeField(_("received"))
+    channel = models.CharField(_("channel"), max_length=20)
+    intake_key = models.CharField(max_length=80, unique=True, null=True, blank=True)
+    tracking_token = models.CharField(max_length=64, unique=True)
+    language = models.CharField(_("language"), max_length=8)
+    # name, email, phone, subject, message, request_type (key), custom_fields, incident_hint,
+    # attachments ([{path, name, content_type, size}] staged in the default storage).
+    payload = models.JSONField(_("submitted"), default=dict)
+    # The answer given at intake (the triage rules on the submitted fields, the live wait).
+    team = models.ForeignKey(
+        "accounts.Team",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        db_index=False,
+        related_name="+",
+        verbose_name=_("team announced"),
+    )
+    priority = models.CharField(_("priority announced"), max_length=10)
+    queue_score = models.IntegerField(default=0)
+    wait_minutes = models.PositiveIntegerField(_("wait announced (minutes)"))
+    state = models.CharField(
+        _("state"), max_length=10, choices=SubmissionState.choices, default=SubmissionState.RECEIVED
+    )
+    claim = models.CharField(max_length=32, blank=True, default="")
+    claimed_at = models.DateTimeField(null=True, blank=True)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    error = models.TextField(blank=True, default="")
+    filed_at = models.DateTimeField(_("filed"), null=True, blank=True)
+    outcome = models.CharField(_("outcome"), max_length=20, blank=True, default="")
+    ticket = models.ForeignKey(
+        "tickets.Ticket",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        db_constraint=False,
+        db_index=False,
+        related_name="+",
+        verbose_name=_("ticket"),
+    )
+
+    class Meta:
+        verbose_name = _("submission")
+        verbose_name_plural = _("submissions")
+        indexes = [
+            # The backlog: what the worker files next, and what a new request waits behind
+            # (queries repeat the condition with ``state__literal_in=["received"]``).
+            models.Index(
+                fields=["team", "queue_score"],
+                name="submission_backlog_idx",
+                condition=models.Q(state__in=["received"]),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.reference
+
+    @property
+    def reference(self) -> str:
+        return format_reference(self.pk)

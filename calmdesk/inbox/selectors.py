@@ -11,6 +11,8 @@ from calmdesk.tickets.enums import MessageKind, TicketStatus
 from calmdesk.tickets.models import Attachment, Message, Ticket
 from calmdesk.tickets.permissions import access_ticket_by_token
 
+from .models import Submission
+
 # What the customer sees: their messages, our replies and automatic messages — never notes.
 PUBLIC_MESSAGE_KINDS = (MessageKind.INBOUND, MessageKind.OUTBOUND, MessageKind.AUTO)
 
@@ -22,6 +24,15 @@ def public_messages(ticket: Ticket) -> QuerySet[Message]:
         .prefetch_related("attachments")
         .order_by("created_at", "id")
     )
+
+
+def accepted_by_token(token: str) -> Submission:
+    """The accepted request behind a private link whose ticket does not exist (yet): being
+    filed, or added to an open request when it was filed. NotFound otherwise."""
+    row = Submission.objects.filter(tracking_token=token).first() if token else None
+    if row is None:
+        raise NotFound()
+    return row
 
 
 def public_attachment(*, token: str, attachment_id: int) -> Attachment:

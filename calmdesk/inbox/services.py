@@ -1,22 +1,53 @@
 """Public intake: one submission → one ticket (or a follow-up of the customer's open ticket on
-the same matter), acknowledged with an honest expected wait."""
+the same matter), acknowledged with an honest expected wait.
+
+The web form and the API *accept* a request in one row (``intake_accept``): the answer —
+reference, private link, priority, expected wait — is decided from the submitted fields and the
+cached configuration, and the row is written before anything else. The worker then *files* it
+(``submissions_file`` → ``intake_submit``): the customer, the dedup, triage, the ticket, its
+events and the acknowledgement, exactly as a synchronous intake would. In a surge the form keeps
+answering at the speed of one insert, and nothing accepted can be lost: a filing that fails is
+retried, one whose task was lost is found by the periodic sweep.
+"""
 
 from __future__ import annotations
 
+import functools
+import logging
+import time
+import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
+from typing import Any
 
 from django.conf import settings
+from django.core.files.storage import default_storage
+from django.core.files.uploadedfile import UploadedFile
+from django.db import IntegrityError, connection, transaction
+from django.db.models import Field
 from django.urls import reverse
+from django.utils import timezone
 
 from calmdesk.conversations.models import ContactOutcome
-from calmdesk.conversations.services import InboundContact, announced_estimate, contact_receive
-from calmdesk.customers.models import IdentityKind
-from calmdesk.staffing.selectors import WaitEstimate
+from calmdesk.conversations.services import (
+    Announced,
+    InboundContact,
+    announced_estimate,
+    contact_receive,
+    subject_from_text,
+)
+from calmdesk.customers.models import Customer, IdentityKind
+from calmdesk.incidents.linking import incident_for_intake
+from calmdesk.staffing.selectors import WaitEstimate, intake_wait
 from calmdesk.tickets.enums import Channel
-from calmdesk.tickets.models import Ticket
+from calmdesk.tickets.models import RequestType, Ticket, new_tracking_token
+from calmdesk.tickets.services import ticket_prepare, ticket_prepare_for_incident
 
-from .validation import CleanSubmission
+from .models import Submission, SubmissionState
+from .validation import CleanSubmission, active_request_types
+
+log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -53,6 +84,9 @@ def intake_submit(
     auto_submitted: bool = False,
     incident_hint: str | None = None,
     now: datetime | None = None,
+    reserved_ticket_id: int | None = None,
+    tracking_token: str = "",
+    announced: Announced | None = None,
 ) -> IntakeResult:
     """Store the request, triage it, estimate the wait and queue the acknowledgement.
 
@@ -74,6 +108,9 @@ def intake_submit(
 
     Idempotent on ``intake_key``: a second submission with the same key returns the first
     outcome and creates nothing. The acknowledgement is never sent to auto-submitted mail.
+
+    The form and the API go through ``intake_accept`` first, and the worker calls this with
+    the accepted request's reserved ticket id, private link and announced wait.
     """
     result = contact_receive(
         InboundContact(
@@ -93,6 +130,9 @@ def intake_submit(
             intake_key=intake_key,
             auto_submitted=auto_submitted,
             incident_hint=incident_hint,
+            reserved_ticket_id=reserved_ticket_id,
+            tracking_token=tracking_token,
+            announced=announced,
         ),
         now=now,
     )
@@ -105,4 +145,392 @@ def intake_submit(
     )
 
 
-__all__ = ["IntakeResult", "announced_estimate", "intake_submit", "tracking_url"]
+# ------------------------------------------------------------------------------------------
+# Accept now, file right after
+# ------------------------------------------------------------------------------------------
+
+FILING_BATCH = 20
+FILING_MAX_ATTEMPTS = 5
+# A claim older than this is a worker that died mid-batch: the sweep hands its rows back.
+FILING_STALE_CLAIM = timedelta(minutes=10)
+# After the backlog is empty, a filing task keeps looking this long: requests accepted while
+# it ran are filed without another task (a process asks for one at most every KICK_INTERVAL).
+FILING_LINGER_SECONDS = 1.0
+KICK_INTERVAL = 0.25
+STAGING_DIR = "intake"
+
+
+@dataclass
+class Accepted:
+    """A request accepted by the form or the API, before or after the worker files it."""
+
+    submission: Submission
+    created: bool  # False when the same intake key was accepted before
+
+    @property
+    def reference(self) -> str:
+        return self.submission.reference
+
+    @property
+    def tracking_url(self) -> str:
+        return settings.SITE_URL + reverse("inbox:track", args=[self.submission.tracking_token])
+
+
+def intake_accept(
+    *,
+    submission: CleanSubmission,
+    channel: str = Channel.FORM,
+    intake_key: str | None = None,
+    incident_hint: str | None = None,
+    now: datetime | None = None,
+    file: bool = True,
+) -> Accepted:
+    """Accept a validated request in one row and answer at once; the worker files it.
+
+    The answer is decided here, from the submitted fields alone: the triage rules and the
+    public incidents (both cached) give the team and the priority, and ``intake_wait`` the
+    expected wait, counting the backlog of requests not filed yet. Rules on the customer's
+    record and incident links by the customer's bookings need the customer, so they apply
+    when the request is filed; if they move it to another team or priority, the ticket and
+    its acknowledgement announce the wait computed then.
+
+    The row reserves the ticket id (the reference) and the private link, so both work from
+    the first second: before the request is filed the tracking page says it is being filed.
+    Idempotent on ``intake_key``: the same key returns the first acceptance (``created``
+    False) and writes nothing. ``file``: ask the worker to file it now (tests and imports
+    that file themselves pass False).
+    """
+    now = now or timezone.now()
+    preview = _preview(submission, channel=channel, hint=incident_hint, now=now)
+    estimate = intake_wait(ticket=preview, now=now)
+    row = Submission(
+        received_at=now,
+        channel=channel,
+        intake_key=intake_key,
+        tracking_token=new_tracking_token(),
+        language=submission.language,
+        payload=_payload(submission, incident_hint),
+        team=preview.team,
+        priority=preview.priority,
+        queue_score=preview.queue_score,
+        wait_minutes=estimate.minutes,
+    )
+    try:
+        _insert(row, attachments=submission.attachments)
+    except IntegrityError:
+        existing = Submission.objects.filter(intake_key=intake_key).first() if intake_key else None
+        if existing is None:
+            raise
+        return Accepted(existing, created=False)
+    if file:
+        submissions_kick()
+    return Accepted(row, created=True)
+
+
+def _preview(
+    submission: CleanSubmission, *, channel: str, hint: str | None, now: datetime
+) -> Ticket:
+    """The ticket as intake would prepare it for a customer we know nothing about: never
+    written, it only decides the team, the priority and the wait of the answer."""
+    customer = Customer(name=submission.name[:200], language=submission.language, created_at=now)
+    prepared = ticket_prepare(
+        customer=customer,
+        subject=submission.subject.strip() or subject_from_text(submission.message),
+        body_text=submission.message,
+        request_type=submission.request_type,
+        channel=channel,
+        language=submission.language,
+        custom_fields=submission.custom_fields,
+        now=now,
+    )
+    incident = incident_for_intake(
+        ticket=prepared.ticket,
+        customer=customer,
+        text=f"{submission.subject}\n{submission.message}",
+        hint=hint,
+    )
+    if incident is not None:
+        prepared = ticket_prepare_for_incident(prepared, incident)
+    return prepared.ticket
+
+
+def _payload(submission: CleanSubmission, incident_hint: str | None) -> dict[str, Any]:
+    return {
+        "name": submission.name,
+        "email": submission.email,
+        "phone": submission.phone,
+        "request_type": submission.request_type.key if submission.request_type else None,
+        "subject": submission.subject,
+        "message": submission.message,
+        "custom_fields": submission.custom_fields,
+        "incident_hint": incident_hint,
+        "attachments": [],
+    }
+
+
+def _insert(row: Submission, *, attachments: Sequence[UploadedFile]) -> None:
+    """One write: the row with the next ticket id reserved for it.
+
+    PostgreSQL takes the id from the ticket table's own sequence inside the INSERT; SQLite
+    moves the table's AUTOINCREMENT counter in the same (immediate) transaction. Either way
+    no ticket opened meanwhile by another channel can take it.
+
+    The statement is written once per process from the model's fields, and the values are
+    prepared by the fields themselves (dates, JSON), as the ORM would: this is the one write
+    a surge makes per request, and the ORM's insert machinery cost a fifth of it."""
+    if attachments:
+        row.payload["attachments"] = _stage(row.tracking_token, attachments)
+    fields = _insert_fields()
+    values = [f.get_db_prep_save(getattr(row, f.attname), connection) for f in fields]
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute(_insert_sql(returning=True), [_ticket_sequence(), *values])
+            row.pk = cursor.fetchone()[0]
+    else:
+        with transaction.atomic(), connection.cursor() as cursor:
+            row.pk = _sqlite_reserve_ticket_id(cursor)
+            cursor.execute(_insert_sql(returning=False), [row.pk, *values])
+    row._state.adding = False
+    row._state.db = connection.alias
+
+
+# Every column but the id and those a new row leaves empty (NULL).
+_INSERT_FIELD_NAMES = (
+    "received_at",
+    "channel",
+    "intake_key",
+    "tracking_token",
+    "language",
+    "payload",
+    "team",
+    "priority",
+    "queue_score",
+    "wait_minutes",
+    "state",
+    "claim",
+    "attempts",
+    "error",
+    "outcome",
+)
+
+
+@functools.cache
+def _insert_fields() -> tuple[Field[Any, Any], ...]:
+    return tuple(Submission._meta.get_field(name) for name in _INSERT_FIELD_NAMES)  # type: ignore[misc]
+
+
+@functools.cache
+def _insert_sql(*, returning: bool) -> str:
+    quote = connection.ops.quote_name
+    fields = _insert_fields()
+    columns = ", ".join(quote(str(c)) for c in ["id", *(f.column for f in fields)])
+    first = "nextval(%s::regclass)" if returning else "%s"
+    values = ", ".join([first, *("%s" for _ in fields)])
+    sql = f"INSERT INTO {quote(Submission._meta.db_table)} ({columns}) VALUES ({values})"  # noqa: S608
+    return sql + (" RETURNING " + quote("id") if returning else "")
+
+
+_SEQUENCE: list[str] = []
+
+
+def _ticket_sequence() -> str:
+    if not _SEQUENCE:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_get_serial_sequence(%s, 'id')", [Ticket._meta.db_table])
+            _SEQUENCE.append(cursor.fetchone()[0])
+    return _SEQUENCE[0]
+
+
+def _sqlite_reserve_ticket_id(cursor: Any) -> int:
+    table = Ticket._meta.db_table
+    cursor.execute(
+        "UPDATE sqlite_sequence SET seq = seq + 1 WHERE name = %s RETURNING seq", [table]
+    )
+    found = cursor.fetchone()
+    if found is None:  # no ticket was ever written: start the counter
+        cursor.execute(
+            f"INSERT INTO sqlite_sequence (name, seq) "  # noqa: S608 (our own table name)
+            f"SELECT %s, COALESCE(MAX(id), 0) + 1 FROM {table}",
+            [table],
+        )
+        cursor.execute("SELECT seq FROM sqlite_sequence WHERE name = %s", [table])
+        found = cursor.fetchone()
+    return int(found[0])
+
+
+def _stage(token: str, attachments: Sequence[UploadedFile]) -> list[dict[str, Any]]:
+    """Keep the uploads until the request is filed (then they become the ticket's)."""
+    staged = []
+    for i, upload in enumerate(attachments):
+        name = (upload.name or "file").replace("/", "_")[-120:]
+        path = default_storage.save(f"{STAGING_DIR}/{token}/{i}-{name}", upload)
+        staged.append(
+            {
+                "path": path,
+                "name": upload.name or "file",
+                "content_type": upload.content_type or "application/octet-stream",
+                "size": upload.size or 0,
+            }
+        )
+    return staged
+
+
+def _staged(payload: dict[str, Any]) -> list[UploadedFile]:
+    return [
+        UploadedFile(
+            file=default_storage.open(item["path"], "rb"),
+            name=item["name"],
+            content_type=item["content_type"],
+            size=item["size"],
+        )
+        for item in payload.get("attachments") or ()
+    ]
+
+
+_last_kick = [0.0]
+
+
+def submissions_kick() -> None:
+    """Ask the worker to file what was accepted: one task per process every KICK_INTERVAL at
+    most (the task files until the backlog is empty, and lingers a moment for more)."""
+    from huey.contrib.djhuey import HUEY
+
+    from .tasks import file_submissions
+
+    if not HUEY.immediate:
+        clock = time.monotonic()
+        if clock - _last_kick[0] < KICK_INTERVAL:
+            return
+        _last_kick[0] = clock
+    try:
+        file_submissions()
+    except Exception:  # the queue is down: the sweep files it within a minute
+        log.exception("could not queue the filing of accepted requests")
+
+
+def submissions_file(*, linger: float = 0.0, limit: int | None = None) -> int:
+    """File accepted requests, oldest first, until none is left (then look again for
+    ``linger`` seconds). Several workers may run this at once: each claims its own batch.
+    Returns how many were filed."""
+    filed = 0
+    deadline: float | None = None
+    while limit is None or filed < limit:
+        batch = _claim(FILING_BATCH if limit is None else min(FILING_BATCH, limit - filed))
+        if not batch:
+            if linger <= 0:
+                break
+            clock = time.monotonic()
+            if deadline is None:
+                deadline = clock + linger
+            elif clock >= deadline:
+                break
+            time.sleep(0.1)
+            continue
+        deadline = None
+        filed += sum(1 for row in batch if submission_file(row))
+    return filed
+
+
+def _claim(size: int) -> list[Submission]:
+    claim = uuid.uuid4().hex
+    ids = list(
+        Submission.objects.filter(state__literal_in=[SubmissionState.RECEIVED])
+        .order_by("pk")
+        .values_list("pk", flat=True)[:size]
+    )
+    if not ids:
+        return []
+    Submission.objects.filter(pk__in=ids, state=SubmissionState.RECEIVED).update(
+        state=SubmissionState.FILING, claim=claim, claimed_at=timezone.now()
+    )
+    return list(Submission.objects.filter(claim=claim, state=SubmissionState.FILING).order_by("pk"))
+
+
+def submission_file(row: Submission) -> bool:
+    """File one claimed submission (``intake_submit`` with what intake announced). A failure
+    is recorded on the row and retried by the sweep, up to FILING_MAX_ATTEMPTS; then the row
+    is FAILED and shown to leads (Django admin, "Submissions"). Idempotent: a submission
+    filed before (a worker died before marking it) is found by its intake key."""
+    payload = row.payload
+    try:
+        clean = CleanSubmission(
+            name=payload.get("name") or "",
+            email=payload.get("email") or "",
+            phone=payload.get("phone") or "",
+            request_type=_request_type(payload.get("request_type")),
+            subject=payload.get("subject") or "",
+            message=payload.get("message") or "",
+            custom_fields=payload.get("custom_fields") or {},
+            attachments=_staged(payload),
+            language=row.language,
+        )
+        try:
+            result = intake_submit(
+                submission=clean,
+                channel=row.channel,
+                intake_key=row.intake_key or f"submission:{row.pk}",
+                incident_hint=payload.get("incident_hint"),
+                now=row.received_at,
+                reserved_ticket_id=row.pk,
+                tracking_token=row.tracking_token,
+                announced=Announced(
+                    team_id=row.team_id, priority=row.priority, minutes=row.wait_minutes
+                ),
+            )
+        finally:
+            for upload in clean.attachments:
+                upload.close()
+    except Exception as exc:
+        log.exception("filing %s failed", row.reference)
+        attempts = row.attempts + 1
+        Submission.objects.filter(pk=row.pk, claim=row.claim).update(
+            state=SubmissionState.FAILED
+            if attempts >= FILING_MAX_ATTEMPTS
+            else SubmissionState.RECEIVED,
+            attempts=attempts,
+            error=f"{type(exc).__name__}: {exc}"[:2000],
+            claim="",
+        )
+        return False
+    Submission.objects.filter(pk=row.pk).update(
+        state=SubmissionState.FILED,
+        ticket=result.ticket,
+        outcome=result.outcome,
+        filed_at=timezone.now(),
+        claim="",
+        error="",
+    )
+    for item in payload.get("attachments") or ():
+        default_storage.delete(item["path"])
+    return True
+
+
+def _request_type(key: str | None) -> RequestType | None:
+    if not key:
+        return None
+    found = next((rt for rt in active_request_types() if rt.key == key), None)
+    return found or RequestType.objects.filter(key=key).first()
+
+
+def submissions_sweep(*, now: datetime | None = None) -> int:
+    """Periodic: hand back the rows of a worker that died mid-batch and file what is left
+    (a lost task, a queue that was down). Returns how many were filed."""
+    now = now or timezone.now()
+    Submission.objects.filter(
+        state=SubmissionState.FILING, claimed_at__lt=now - FILING_STALE_CLAIM
+    ).update(state=SubmissionState.RECEIVED, claim="")
+    return submissions_file()
+
+
+__all__ = [
+    "Accepted",
+    "IntakeResult",
+    "announced_estimate",
+    "intake_accept",
+    "intake_submit",
+    "submission_file",
+    "submissions_file",
+    "submissions_kick",
+    "submissions_sweep",
+    "tracking_url",
+]

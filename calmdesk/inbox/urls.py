@@ -10,6 +10,10 @@ urlpatterns: list[URLPattern] = [
     path("help/thanks/<str:token>", views.thanks, name="thanks"),
     path("t/<str:token>", views.track, name="track"),
     path("t/<str:token>/files/<int:attachment_id>", views.attachment, name="attachment"),
-    # Admin-defined short paths (/crisis, /refund): last, so they never shadow a real page.
+]
+
+# Admin-defined short paths (/crisis, /refund): included last by the project's URLconf, so
+# they never shadow a real page.
+alias_urlpatterns: list[URLPattern] = [
     path("<slug:path>", views.alias_form, name="alias"),
 ]

@@ -12,7 +12,6 @@ from typing import Any
 
 from django.conf import settings
 from django.contrib import messages
-from django.core import signing
 from django.core.files.uploadedfile import UploadedFile
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.http.response import HttpResponseBase
@@ -31,9 +30,15 @@ from calmdesk.tickets.permissions import access_ticket_by_token
 from calmdesk.tickets.services import ticket_customer_reply
 
 from .forms import FORM_TOKEN_FIELD, HONEYPOT_FIELD, shown_fields, submitted_values
-from .models import FieldType, FormAlias
-from .selectors import public_attachment, public_messages, status_in_words, wait_label
-from .services import intake_submit, tracking_url
+from .models import FieldType, FormAlias, Submission, SubmissionState
+from .selectors import (
+    accepted_by_token,
+    public_attachment,
+    public_messages,
+    status_in_words,
+    wait_label,
+)
+from .services import intake_accept, tracking_url
 from .validation import (
     SubmissionInvalid,
     active_form_fields,
@@ -145,17 +150,14 @@ def _form_page(request: HttpRequest, *, alias: FormAlias | None) -> HttpResponse
             files_dropped=bool(files),
             status=400,
         )
-    result = intake_submit(
+    accepted = intake_accept(
         submission=submission,
         channel=Channel.FORM,
         intake_key=f"form:{token}" if token else None,
         # The crisis page's form link (/help?incident=<slug>): the form posts to its own URL.
         incident_hint=request.GET.get("incident", "")[:60] or None,
     )
-    if result.followed_up:
-        # Added to the customer's open ticket: the confirmation names only the address given.
-        return _see_other(reverse("inbox:thanks", args=[_added_token(result.email)]))
-    return _see_other(reverse("inbox:thanks", args=[result.ticket.tracking_token]))
+    return _see_other(reverse("inbox:thanks", args=[accepted.submission.tracking_token]))
 
 
 def _uploaded_files(request: HttpRequest) -> list[UploadedFile]:
@@ -215,42 +217,20 @@ def _render_form(
 # ------------------------------------------------------------------------------------------
 
 
-def _ticket_or_404(token: str) -> Ticket:
-    try:
-        return access_ticket_by_token(token)
-    except NotFound as exc:
-        raise Http404 from exc
-
-
-ADDED_SALT = "calmdesk.inbox.added"
-ADDED_MAX_AGE = 7 * 24 * 3600
-
-
-def _added_token(email: str) -> str:
-    """The confirmation of a follow-up: signed, holding only what the submitter typed."""
-    return signing.dumps({"email": email}, salt=ADDED_SALT, compress=True)
-
-
-def _added_email(token: str) -> str | None:
-    try:
-        value = signing.loads(token, salt=ADDED_SALT, max_age=ADDED_MAX_AGE)
-    except signing.BadSignature:
-        return None
-    return str(value.get("email", "")) if isinstance(value, dict) else None
-
-
 @require_GET
 @_private
 def thanks(request: HttpRequest, token: str) -> HttpResponse:
     """The confirmation: reference, announced wait, private tracking link, what happens next.
 
-    A request added to the customer's open ticket (a follow-up) gets its own confirmation
-    without the ticket's reference, content or link: the address typed into the form is
-    unverified. The ticket's own address is told by email instead."""
-    email = _added_email(token)
-    if email is not None:
-        return render(request, "inbox/added.html", {"email": email})
-    ticket = _ticket_or_404(token)
+    Shown at once, filed or not: the reference, the link and the wait were decided when the
+    request was accepted. A request the filing added to the customer's open ticket (a
+    follow-up) gets its own confirmation without that ticket's reference, content or link:
+    the address typed into the form is unverified. The ticket's own address is told by
+    email instead."""
+    try:
+        ticket = access_ticket_by_token(token)
+    except NotFound:
+        return _accepted_page(request, token, template="inbox/thanks.html")
     return render(
         request,
         "inbox/thanks.html",
@@ -263,11 +243,42 @@ def thanks(request: HttpRequest, token: str) -> HttpResponse:
     )
 
 
+def _accepted_page(request: HttpRequest, token: str, *, template: str) -> HttpResponse:
+    """A private link whose ticket does not exist: the request is being filed (``template``
+    with what intake announced), or it was added to an open request."""
+    try:
+        row = accepted_by_token(token)
+    except NotFound as exc:
+        raise Http404 from exc
+    email = str(row.payload.get("email") or "")
+    if _added_to_open_request(row):
+        return render(request, "inbox/added.html", {"email": email})
+    return render(
+        request,
+        template,
+        {
+            "ticket": row,
+            "wait": wait_label(row.wait_minutes),
+            "tracking_link": settings.SITE_URL + reverse("inbox:track", args=[token]),
+            "email": email,
+            "filing": True,
+        },
+    )
+
+
+def _added_to_open_request(row: Submission) -> bool:
+    return row.state == SubmissionState.FILED and row.ticket_id != row.pk
+
+
 @require_http_methods(["GET", "HEAD", "POST"])
 @_private
 def track(request: HttpRequest, token: str) -> HttpResponse:
-    """The customer's own request: status, conversation (never internal notes), reply form."""
-    ticket = _ticket_or_404(token)
+    """The customer's own request: status, conversation (never internal notes), reply form.
+    Before the request is filed (a second, usually), the page says so and reloads itself."""
+    try:
+        ticket = access_ticket_by_token(token)
+    except NotFound:
+        return _accepted_page(request, token, template="inbox/filing.html")
     if request.method != "POST":
         return _render_track(request, ticket)
     if intake_rate_limited(request):

@@ -1,15 +1,16 @@
 from __future__ import annotations
 
-from typing import Any
-
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from calmdesk.core.config_cache import InvalidatesConfig
 from calmdesk.tickets.enums import Priority
 
 
-class SlaPolicy(models.Model):
+class SlaPolicy(InvalidatesConfig, models.Model):
     """Targets per priority, counted in the team's working hours."""
+
+    config_caches = ("calmdesk.sla.services.SLA_POLICIES",)
 
     priority = models.CharField(_("priority"), max_length=10, choices=Priority.choices, unique=True)
     first_reply_minutes = models.PositiveIntegerField(_("first reply within (working minutes)"))
@@ -27,21 +28,6 @@ class SlaPolicy(models.Model):
 
     def __str__(self) -> str:
         return str(self.get_priority_display())
-
-    def save(self, *args: Any, **kwargs: Any) -> None:
-        super().save(*args, **kwargs)
-        _invalidate_policies()
-
-    def delete(self, *args: Any, **kwargs: Any) -> tuple[int, dict[str, int]]:
-        result = super().delete(*args, **kwargs)
-        _invalidate_policies()
-        return result
-
-
-def _invalidate_policies() -> None:
-    from .services import invalidate_policy_cache
-
-    invalidate_policy_cache()
 
 
 class AlertKind(models.TextChoices):

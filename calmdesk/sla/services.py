@@ -7,11 +7,11 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from django.core.cache import cache
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from calmdesk.accounts.models import Team
+from calmdesk.core.config_cache import ProcessCache
 from calmdesk.tickets.enums import ACTIVE_STATUSES, EventType, Priority
 from calmdesk.tickets.events import record_event
 from calmdesk.tickets.models import Ticket
@@ -20,9 +20,6 @@ from .calendar import add_working_minutes
 from .models import Alert, AlertKind, SlaPolicy
 
 log = logging.getLogger(__name__)
-
-POLICY_CACHE_KEY = "sla:policies:v1"
-POLICY_CACHE_SECONDS = 60
 
 
 @dataclass(frozen=True)
@@ -41,20 +38,24 @@ DEFAULT_TARGETS: dict[str, PolicyTargets] = {
 }
 
 
-def invalidate_policy_cache() -> None:
-    cache.delete(POLICY_CACHE_KEY)
+def _load_policies() -> dict[str, PolicyTargets]:
+    return {
+        p.priority: PolicyTargets(
+            p.first_reply_minutes, p.resolution_minutes, p.alert_after_minutes
+        )
+        for p in SlaPolicy.objects.all()
+    }
+
+
+# Policies by priority, kept in each process (intake is a hot path); an admin's change
+# reaches every process within a second (``core.config_cache``).
+SLA_POLICIES: ProcessCache[dict[str, PolicyTargets]] = ProcessCache(
+    "sla-policies", _load_policies, ttl=300
+)
 
 
 def _policies() -> dict[str, PolicyTargets]:
-    """Policies by priority, from the shared cache (intake is a hot path), else the database."""
-    cached: dict[str, tuple[int, int, int | None]] | None = cache.get(POLICY_CACHE_KEY)
-    if cached is None:
-        cached = {
-            p.priority: (p.first_reply_minutes, p.resolution_minutes, p.alert_after_minutes)
-            for p in SlaPolicy.objects.all()
-        }
-        cache.set(POLICY_CACHE_KEY, cached, POLICY_CACHE_SECONDS)
-    return {priority: PolicyTargets(*values) for priority, values in cached.items()}
+    return SLA_POLICIES.get()
 
 
 def policy_for(priority: str) -> PolicyTargets:

@@ -18,7 +18,9 @@ from django.db.models import Q, QuerySet
 from django.utils.translation import get_language, ngettext
 
 from calmdesk.accounts.models import Team
+from calmdesk.core.config_cache import ProcessCache
 from calmdesk.customers.models import Customer
+from calmdesk.inbox.models import Submission, SubmissionState
 from calmdesk.incidents.models import Incident
 from calmdesk.sla.calendar import add_working_minutes, working_minutes_between
 from calmdesk.tickets.enums import QUEUE_STATUSES
@@ -125,7 +127,24 @@ def tickets_ahead(*, team: Team | None, ticket: Ticket | None) -> int:
         before |= same_score & earlier
     if ticket.pk is not None:
         qs = qs.exclude(pk=ticket.pk)
-    return qs.filter(before).count()
+    return qs.filter(before).count() + backlog_ahead(team=team, ticket=ticket)
+
+
+def backlog_ahead(*, team: Team | None, ticket: Ticket | None) -> int:
+    """Requests accepted but not filed yet (``inbox.Submission``) that will come before
+    ``ticket`` (or all of the team's): in a surge the worker files them a moment later, and a
+    wait that ignored them would be too short. Their score is the one announced at intake;
+    among equal scores the earlier submission counts as ahead. A few at most when the worker
+    keeps up: the partial backlog index holds only the received ones."""
+    qs = Submission.objects.filter(team=team, state__literal_in=[SubmissionState.RECEIVED])
+    if ticket is None:
+        return qs.count()
+    ahead = Q(queue_score__gt=ticket.queue_score) | Q(
+        queue_score=ticket.queue_score, received_at__lt=ticket.created_at
+    )
+    if ticket.pk is not None:
+        qs = qs.exclude(pk=ticket.pk)
+    return qs.filter(ahead).count()
 
 
 def team_throughput(*, team: Team | None, now: datetime) -> tuple[float, str]:
@@ -204,4 +223,28 @@ def public_wait(
     ticket = prepared.ticket
     estimate = expected_wait(team=ticket.team, ticket=ticket, now=now)
     cache.set(key, estimate, PUBLIC_WAIT_CACHE_SECONDS)
+    return estimate
+
+
+INTAKE_WAIT_SECONDS = 5.0
+# Per process: {(team, score, request type, incident): estimate}, renewed every few seconds.
+_INTAKE_WAITS: ProcessCache[dict[tuple[object, ...], WaitEstimate]] = ProcessCache(
+    "staffing.intake-waits", dict, ttl=INTAKE_WAIT_SECONDS, check_interval=INTAKE_WAIT_SECONDS
+)
+
+
+def intake_wait(*, ticket: Ticket, now: datetime) -> WaitEstimate:
+    """``expected_wait`` for a request being accepted now, prepared (triage, team, due times)
+    but not written: what the confirmation, the API answer and the acknowledgement announce.
+
+    Computed once per team, queue score, request type and incident in each process every
+    few seconds (``INTAKE_WAIT_SECONDS``): a surge of a thousand requests a second then costs
+    each process one count per kind of request and period, not one per request. The queue
+    ahead counts the backlog of accepted requests too (``backlog_ahead``), so a wait read a few
+    seconds ago is at most those few seconds' arrivals short, and it is padded anyway."""
+    waits = _INTAKE_WAITS.get()
+    key = (ticket.team_id, ticket.queue_score, ticket.request_type_id, ticket.incident_id)
+    estimate = waits.get(key)
+    if estimate is None:
+        estimate = waits[key] = expected_wait(team=ticket.team, ticket=ticket, now=now)
     return estimate
