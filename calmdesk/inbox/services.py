@@ -413,9 +413,11 @@ def submissions_file(*, linger: float = 0.0, limit: int | None = None) -> int:
     ``linger`` seconds). Several workers may run this at once: each claims its own batch.
     Returns how many were filed."""
     filed = 0
+    failed: set[int] = set()  # retried by the next sweep, not again and again in this loop
     deadline: float | None = None
     while limit is None or filed < limit:
-        batch = _claim(FILING_BATCH if limit is None else min(FILING_BATCH, limit - filed))
+        size = FILING_BATCH if limit is None else min(FILING_BATCH, limit - filed)
+        batch = _claim(size, skip=failed)
         if not batch:
             if linger <= 0:
                 break
@@ -427,14 +429,19 @@ def submissions_file(*, linger: float = 0.0, limit: int | None = None) -> int:
             time.sleep(0.1)
             continue
         deadline = None
-        filed += sum(1 for row in batch if submission_file(row))
+        for row in batch:
+            if submission_file(row):
+                filed += 1
+            else:
+                failed.add(row.pk)
     return filed
 
 
-def _claim(size: int) -> list[Submission]:
+def _claim(size: int, *, skip: set[int]) -> list[Submission]:
     claim = uuid.uuid4().hex
     ids = list(
         Submission.objects.filter(state__literal_in=[SubmissionState.RECEIVED])
+        .exclude(pk__in=skip)
         .order_by("pk")
         .values_list("pk", flat=True)[:size]
     )
