@@ -19,6 +19,7 @@ import os
 import re
 import secrets
 import shutil
+import signal
 import sqlite3
 import statistics
 import subprocess
@@ -26,6 +27,7 @@ import sys
 import time
 import urllib.parse
 import urllib.request
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -287,8 +289,16 @@ def prepare_calmdesk(cfg: DbConfig, *, tickets: int = 0) -> None:
     env = cfg.calmdesk_env()
     run([CD_PY, "manage.py", "migrate", "-v0"], cwd=REPO, env=env)
     run([CD_PY, str(BENCH / "seed_tickets.py"), "base"], cwd=REPO, env=env)
+    flush_huey(cfg)
     if tickets:
         seed_calmdesk(cfg, tickets)
+
+
+def flush_huey(cfg: DbConfig) -> None:
+    """Empty the bench's Huey queue (its SQLite file under the var dir, or its Redis keys):
+    the tasks earlier runs queued without a worker refer to a database that was dropped."""
+    code = "from huey.contrib.djhuey import HUEY; HUEY.flush()"
+    run([CD_PY, "manage.py", "shell", "-c", code], cwd=REPO, env=cfg.calmdesk_env())
 
 
 def seed_calmdesk(cfg: DbConfig, tickets: int) -> float:
@@ -368,6 +378,35 @@ def start_server(cfg: DbConfig, which: str) -> common.Server:
         server.stop()
         raise
     return server
+
+
+def start_consumer(cfg: DbConfig, *, secs: int = 60) -> common.Server:
+    """Calmdesk's Huey consumer (``manage.py run_huey``) with the server's environment (the
+    same ``HUEY_IMMEDIATE=0`` queue: Redis with ``REDIS_URL``, else the SQLite file in the
+    var dir), in a process group of its own. Returns once it logged that it started."""
+    log = LOGS / f"huey_calmdesk_{cfg.name}.log"
+    consumer = common.Server(
+        [CD_PY, "manage.py", "run_huey"], cwd=str(REPO), env=cfg.calmdesk_env(), log=str(log)
+    )
+    deadline = time.monotonic() + secs
+    while "consumer started" not in log.read_text(errors="replace"):
+        if consumer.p.poll() is not None or time.monotonic() > deadline:
+            consumer.stop()
+            raise RuntimeError(f"the Huey consumer did not start; see {log}")
+        time.sleep(0.2)
+    return consumer
+
+
+def stop_consumer(consumer: common.Server, *, secs: int = 30) -> None:
+    """SIGINT first: Huey's graceful shutdown lets the running tasks finish; then
+    ``Server.stop`` (SIGTERM, SIGKILL) if it is still there."""
+    if consumer.p.poll() is None:
+        os.killpg(consumer.p.pid, signal.SIGINT)
+        try:
+            consumer.p.wait(secs)
+        except subprocess.TimeoutExpired:
+            print(f"  consumer pid={consumer.p.pid} still running after SIGINT", flush=True)
+    consumer.stop()
 
 
 # ------------------------------------------------------------------------------------------
@@ -482,22 +521,39 @@ def wrk(
 KEYS = ("rps", "p50_ms", "p95_ms", "p99_ms", "requests", "errors")
 
 
-def repeat(n: int, fn, label: str, *, created=None) -> dict[str, object]:
+def repeat(
+    n: int,
+    fn,
+    label: str,
+    *,
+    created: Callable[[], int] | None = None,
+    counters: dict[str, Callable[[], int]] | None = None,
+    gauges: dict[str, Callable[[], int]] | None = None,
+) -> dict[str, object]:
     """Run ``fn`` n times; the median of each figure taken separately (as the anchors do).
 
     ``created`` (optional) counts rows in the database: each run then also reports the rows
     really created per second, which is the intake figure (a 200 re-render of a form with
-    errors would otherwise look like a success).
+    errors would otherwise look like a success). ``counters`` likewise, under their own names
+    (``<name>`` rows and ``<name>_per_s``); ``gauges`` are read once at the end of each run.
     """
+    counted = dict(counters or {})
+    if created:
+        counted = {"created": created, **counted}
+    gauges = gauges or {}
     runs = []
     for i in range(n):
-        before = created() if created else 0
+        before = {name: count() for name, count in counted.items()}
         r = fn()
-        if created:
-            r["created"] = created() - before
-            r["created_per_s"] = r["created"] / r["secs"]
+        for name, count in counted.items():
+            r[name] = count() - before[name]
+            r[f"{name}_per_s"] = r[name] / r["secs"]
+        for name, gauge in gauges.items():
+            r[name] = gauge()
         runs.append(r)
-        extra = f" created={int(r['created'])} ({r['created_per_s']:.1f}/s)" if created else ""
+        extra = "".join(
+            f" {name}={int(r[name])} ({r[f'{name}_per_s']:.1f}/s)" for name in counted
+        ) + "".join(f" {name}={int(r[name])}" for name in gauges)
         status = " ".join(f"{k}={int(r[k])}" for k in ("s2xx", "s3xx", "s4xx", "s5xx") if k in r)
         print(
             f"  {label} run{i + 1}: rps={r['rps']:.1f} p50={r['p50_ms']:.1f}ms "
@@ -505,7 +561,7 @@ def repeat(n: int, fn, label: str, *, created=None) -> dict[str, object]:
             f"{status}{extra}",
             flush=True,
         )
-    keys = list(KEYS) + (["created_per_s", "created"] if created else [])
+    keys = [*KEYS, *(k for name in counted for k in (f"{name}_per_s", name)), *gauges]
     med: dict[str, object] = {k: statistics.median(float(r[k]) for r in runs) for k in keys}
     med["runs"] = [{k: round(float(r[k]), 2) for k in keys} for r in runs]
     return med

@@ -1,16 +1,24 @@
 """Intake throughput: Calmdesk's API and web form vs. the bare insert view and django-helpdesk.
 
 usage: .venv/bin/python bench/run_intake.py --db sqlite|pg [--runs 3] [--secs 10] [--conns 8]
-                                            [--only calmdesk,bare,helpdesk]
+                                            [--only bare,calmdesk,helpdesk,worker]
 
 In one run, on the same database setting and the same server (gunicorn, 2 sync workers):
   1. bare Django insert view (the anchors' ``bareproj``): POST /rows/ JSON → one row → 201
-  2. Calmdesk API: POST /api/v1/requests (JSON, a unique Idempotency-Key and e-mail per request)
+  2. Calmdesk API: POST /api/v1/requests (JSON, a unique Idempotency-Key and e-mail per request;
+     success is 202: the request is accepted in one ``inbox_submission`` row)
   3. Calmdesk form: POST /help (csrftoken cookie + csrfmiddlewaretoken scraped once, a fresh
      single-use form token and unique content per request; success is the 303 redirect)
-  4. django-helpdesk 2.6.1 (the anchors' ``hdproj``): its public form and its DRF API
+  4. Calmdesk filing (part of ``calmdesk``, server stopped): ``manage.py intake_file`` files
+     every request 2. and 3. accepted (customer, ticket, events, acknowledgement) in one
+     process; fails (exit 1) unless every one of them ends up filed
+  5. ``worker``: the API load of 2. with Calmdesk's Huey consumer running beside gunicorn
+     (``manage.py run_huey``, same environment): accepted/s, tickets filed/s during each run,
+     and after the last run the time until nothing waits to be filed (at most 120 s)
+  6. django-helpdesk 2.6.1 (the anchors' ``hdproj``): its public form and its DRF API
 Each server runs alone, on a database of its own created fresh for the run. The figure is the
-number of rows really created per second (counted in the database), median of ``--runs``.
+number of rows really created per second (counted in the database; for Calmdesk the accepted
+``inbox_submission`` rows), median of ``--runs``.
 The first measurement starts once the 1-minute load average is below 1.0 (waiting at most 10
 minutes; ``BENCH_NO_WAIT=1`` skips the wait); the load average at the start of each is recorded.
 Results: $CDBENCH_DIR/results/intake_<db>.json (default /tmp/cdbench).
@@ -21,9 +29,12 @@ from __future__ import annotations
 import argparse
 import html.parser
 import json
+import re
+import time
 import urllib.parse
 import urllib.request
 from datetime import date, timedelta
+from pathlib import Path
 
 import harness as h
 
@@ -32,7 +43,11 @@ ap.add_argument("--db", default="sqlite", choices=["sqlite", "pg"])
 ap.add_argument("--runs", type=int, default=3)
 ap.add_argument("--secs", type=int, default=10)
 ap.add_argument("--conns", type=int, default=8)
-ap.add_argument("--only", default="bare,calmdesk,helpdesk")
+ap.add_argument(
+    "--only",
+    default="bare,calmdesk,helpdesk,worker",
+    help="comma-separated: bare, calmdesk (API, form, filing), helpdesk, worker (API + Huey)",
+)
 ap.add_argument(
     "--redis-url",
     default=None,
@@ -47,6 +62,8 @@ redis = (
 )
 cfg = h.DbConfig(a.db, redis_url=redis)
 only = set(a.only.split(","))
+if unknown := only - {"bare", "calmdesk", "helpdesk", "worker", "calmdesk_api_worker"}:
+    raise SystemExit(f"unknown --only {sorted(unknown)}")
 DEPARTURE = (date.today() + timedelta(days=5)).isoformat()  # within 7 days: the urgent rule fires
 MESSAGE = (
     f"My flight TK1234 on {DEPARTURE} was cancelled and I need to know whether I get a refund "
@@ -63,14 +80,22 @@ res: dict[str, object] = {
     "results": {},
 }
 results: dict[str, object] = res["results"]  # type: ignore[assignment]
+problems: list[str] = []  # any of these fails the script (exit 1) once the results are saved
 
 
-def measure(label: str, which: str, fn) -> dict[str, object]:
+def measure(label: str, which: str, fn, **counting) -> dict[str, object]:
+    """``counting``: further ``counters`` / ``gauges`` for ``h.repeat``."""
     load_start = h.wait_quiet()  # the 1-minute load average below 1.0 (at most 10 min)
     print(f"  {label}: load average at start {load_start}", flush=True)
     fn_warm = fn(conns=2, secs=2)
     fn_warm()  # both workers import and compile everything first
-    r = h.repeat(a.runs, fn(conns=a.conns, secs=a.secs), label, created=lambda: cfg.count(which))
+    r = h.repeat(
+        a.runs,
+        fn(conns=a.conns, secs=a.secs),
+        label,
+        created=lambda: cfg.count(which),
+        **counting,
+    )
     r["load_avg_start"] = load_start
     r["load_avg_after"] = h.load_average()
     return r
@@ -193,6 +218,113 @@ def api_body() -> str:
     return json.dumps(top, ensure_ascii=False)
 
 
+def api_load(url: str, body: str):
+    return lambda conns, secs: (
+        lambda: h.wrk(
+            url,
+            "/api/v1/requests",
+            method="POST",
+            ctype="application/json",
+            body=body,
+            headers="Idempotency-Key: __U__",
+            conns=conns,
+            secs=secs,
+        )
+    )
+
+
+def submissions(where: str) -> int:
+    return cfg.scalar("calmdesk", f"SELECT count(*) FROM inbox_submission WHERE {where}")
+
+
+def waiting() -> int:
+    """Accepted and not filed yet: waiting for the worker, or claimed by it right now."""
+    return submissions("state IN ('received', 'filing')")
+
+
+def filing_state() -> dict[str, int]:
+    """Where the accepted requests stand (the Calmdesk database, any time)."""
+    return {
+        "accepted": cfg.count("calmdesk"),
+        "tickets": cfg.count("calmdesk_tickets"),
+        "outbox_rows": cfg.scalar("calmdesk", "SELECT count(*) FROM core_outboxmessage"),
+        "not_filed": submissions("state <> 'filed'"),
+        "failed_rows": submissions("state = 'failed'"),
+    }
+
+
+def check_filed(label: str, state: dict[str, int]) -> None:
+    if state["not_filed"]:
+        problems.append(
+            f"{label}: {state['not_filed']} of {state['accepted']} accepted requests not filed "
+            f"({state['failed_rows']} failed); see the Submission rows' error column"
+        )
+
+
+INTAKE_FILE_LINE = re.compile(
+    r"filed (\d+) of (\d+) waiting in ([\d.]+) s \(([\d.]+)/s\); failed in all: (\d+)"
+)
+
+
+def measure_filing() -> dict[str, object]:
+    """``manage.py intake_file --quiet``: one process files the whole backlog (server off)."""
+    load_start = h.load_average()
+    started = time.perf_counter()
+    out = h.run(
+        [h.CD_PY, "manage.py", "intake_file", "--quiet"],
+        cwd=h.REPO,
+        env=cfg.calmdesk_env(),
+        quiet=True,
+    )
+    wall = time.perf_counter() - started
+    m = INTAKE_FILE_LINE.search(out)
+    if not m:
+        raise SystemExit(f"intake_file printed no summary line:\n{out}")
+    filed, waited, secs, rate, failed = m.groups()
+    r: dict[str, object] = {
+        "waiting": int(waited),
+        "filed": int(filed),
+        "seconds": float(secs),
+        "filed_per_s": float(rate),
+        "failed": int(failed),
+        "command_wall_s": round(wall, 2),  # with Django's start-up
+        **filing_state(),
+        "load_avg_start": load_start,
+        "load_avg_after": h.load_average(),
+    }
+    print(
+        f"  filing (intake_file): {r['filed']} of {r['waiting']} in {r['seconds']} s "
+        f"= {r['filed_per_s']:.1f}/s; failed {r['failed']}; tickets {r['tickets']} of "
+        f"{r['accepted']} accepted; outbox rows {r['outbox_rows']}; not filed {r['not_filed']}",
+        flush=True,
+    )
+    check_filed("filing", r)  # type: ignore[arg-type]
+    if r["failed"]:
+        problems.append(f"filing: intake_file reports {r['failed']} failed")
+    return r
+
+
+def drain(limit: float = 120.0, poll: float = 0.5) -> dict[str, object]:
+    """After the last run: how long until nothing waits to be filed (at most ``limit`` s)."""
+    started = time.monotonic()
+    at_start = left = waiting()
+    while left and time.monotonic() - started < limit:
+        time.sleep(poll)
+        left = waiting()
+    secs = time.monotonic() - started
+    r: dict[str, object] = {
+        "backlog_after_last_run": at_start,
+        "drain_s": round(secs, 2) if not left else None,
+        "drain_filed_per_s": round(at_start / secs, 1) if at_start and not left else None,
+        "left_after_drain": left,
+    }
+    if left:
+        print(f"  NOT DRAINED: {left} of {at_start} still waiting after {limit:.0f} s", flush=True)
+    else:
+        print(f"  backlog {at_start} filed {secs:.1f} s after the last run", flush=True)
+    return r
+
+
 if "calmdesk" in only:
     print(f"== calmdesk / {a.db} (redis: {redis or 'none'})", flush=True)
     h.prepare_calmdesk(cfg)
@@ -207,20 +339,7 @@ if "calmdesk" in only:
             results["calmdesk_api"] = {"missing": str(exc)}
         else:
             results["calmdesk_api"] = measure(
-                "calmdesk POST /api/v1/requests",
-                "calmdesk",
-                lambda conns, secs: (
-                    lambda: h.wrk(
-                        url,
-                        "/api/v1/requests",
-                        method="POST",
-                        ctype="application/json",
-                        body=body,
-                        headers="Idempotency-Key: __U__",
-                        conns=conns,
-                        secs=secs,
-                    )
-                ),
+                "calmdesk POST /api/v1/requests", "calmdesk", api_load(url, body)
             )
         try:
             browser = h.Browser(url)
@@ -247,15 +366,49 @@ if "calmdesk" in only:
                     )
                 ),
             )
+        # Before filing: what intake itself wrote to the outbox (the acknowledgement comes
+        # with the filing).
         results["calmdesk_outbox_rows"] = cfg.scalar(
             "calmdesk", "SELECT count(*) FROM core_outboxmessage"
         )
     finally:
         srv.stop()
+    results["calmdesk_filing"] = measure_filing()
 
 
 # ---------------------------------------------------------------------------------------------
-# 4. django-helpdesk 2.6.1 (anchors' hdproj and wrk script)
+# 5. Calmdesk API with the Huey consumer filing beside it
+# ---------------------------------------------------------------------------------------------
+if only & {"worker", "calmdesk_api_worker"}:
+    print(f"== calmdesk API + Huey worker / {a.db} (redis: {redis or 'none'})", flush=True)
+    h.prepare_calmdesk(cfg)  # a fresh database and an empty Huey queue
+    cfg.analyze("calmdesk")
+    srv = h.start_server(cfg, "calmdesk")
+    consumer = None
+    try:
+        consumer = h.start_consumer(cfg)
+        started = re.search(r"consumer started with (\d+ \w+)", Path(consumer.log.name).read_text())
+        url = h.base_url("calmdesk")
+        r = measure(
+            "calmdesk POST /api/v1/requests + worker",
+            "calmdesk",
+            api_load(url, api_body()),
+            counters={"filed": lambda: cfg.count("calmdesk_tickets")},
+            gauges={"backlog": waiting},
+        )
+        r.update(drain())
+        r["consumer"] = f"manage.py run_huey, {started.group(1) if started else '?'}"
+        r.update(filing_state())
+        check_filed("worker", r)  # type: ignore[arg-type]
+        results["calmdesk_api_worker"] = r
+    finally:
+        if consumer is not None:
+            h.stop_consumer(consumer)
+        srv.stop()
+
+
+# ---------------------------------------------------------------------------------------------
+# 6. django-helpdesk 2.6.1 (anchors' hdproj and wrk script)
 # ---------------------------------------------------------------------------------------------
 if "helpdesk" in only:
     print(f"== django-helpdesk 2.6.1 / {a.db}", flush=True)
@@ -300,6 +453,23 @@ for key, val in results.items():
         if isinstance(bare, dict) and bare.get("created_per_s"):
             ratio = f"  = {100 * val['created_per_s'] / bare['created_per_s']:.0f}% of bare"
         print(
-            f"{a.db:6} {key:16} {val['created_per_s']:8.1f} created/s  p50 {val['p50_ms']:.1f} ms"
+            f"{a.db:6} {key:19} {val['created_per_s']:8.1f} created/s  p50 {val['p50_ms']:.1f} ms"
             f"  p95 {val['p95_ms']:.1f} ms{ratio}"
         )
+        if "filed_per_s" in val:
+            drained = (
+                f"backlog {val['backlog_after_last_run']} filed in {val['drain_s']} s"
+                if val["drain_s"] is not None
+                else f"NOT drained: {val['left_after_drain']} left after 120 s"
+            )
+            print(f"{'':6} {'':19} {val['filed_per_s']:8.1f} filed/s by the worker; {drained}")
+filing = results.get("calmdesk_filing")
+if isinstance(filing, dict):
+    print(
+        f"{a.db:6} {'calmdesk_filing':19} {filing['filed_per_s']:8.1f} filed/s  "
+        f"({filing['filed']} of {filing['accepted']} accepted in {filing['seconds']} s, one "
+        f"process; tickets {filing['tickets']}, not filed {filing['not_filed']}, "
+        f"failed {filing['failed']})"
+    )
+if problems:
+    raise SystemExit("FAILED:\n  " + "\n  ".join(problems))

@@ -12,6 +12,7 @@ retried, one whose task was lost is found by the periodic sweep.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import logging
 import time
@@ -283,7 +284,10 @@ def _insert(row: Submission, *, attachments: Sequence[UploadedFile]) -> None:
     fields = _insert_fields()
     values = [f.get_db_prep_save(getattr(row, f.attname), connection) for f in fields]
     if connection.vendor == "postgresql":
-        with connection.cursor() as cursor:
+        # Inside a caller's transaction a savepoint keeps a repeated key (IntegrityError) from
+        # aborting it; a request runs in autocommit, where the INSERT is alone.
+        guard = transaction.atomic() if connection.in_atomic_block else contextlib.nullcontext()
+        with guard, connection.cursor() as cursor:
             cursor.execute(_insert_sql(returning=True), [_ticket_sequence(), *values])
             row.pk = cursor.fetchone()[0]
     else:

@@ -47,7 +47,8 @@ def test_request_creates_a_ticket_and_answers_reference_tracking_and_wait(
 ) -> None:
     response = post(client, valid_body())
 
-    assert response.status_code == 201
+    assert response.status_code == 202
+    assert response.json()["outcome"] == "received"
     ticket = Ticket.objects.get()
     answer = response.json()
     assert answer["reference"] == ticket.reference
@@ -104,7 +105,7 @@ def test_same_idempotency_key_creates_one_ticket_and_repeats_the_answer(client: 
     first = post(client, valid_body(), **{"Idempotency-Key": "3f1c-submit-1"})
     again = post(client, valid_body(), **{"Idempotency-Key": "3f1c-submit-1"})
 
-    assert (first.status_code, again.status_code) == (201, 200)
+    assert (first.status_code, again.status_code) == (202, 200)
     assert again.json() == first.json()
     ticket = Ticket.objects.get()
     assert ticket.intake_key == "api:3f1c-submit-1"
@@ -128,7 +129,8 @@ def test_different_idempotency_keys_are_different_contacts(client: Client) -> No
     second = post(client, valid_body(), **{"Idempotency-Key": "two"})
     other = post(client, valid_body(email="kaan@example.com"), **{"Idempotency-Key": "three"})
 
-    assert (first.status_code, second.status_code, other.status_code) == (201, 202, 201)
+    # Every request is accepted (202); the filing adds the second to the first's ticket.
+    assert (first.status_code, second.status_code, other.status_code) == (202, 202, 202)
     assert Ticket.objects.count() == 2
     ticket = Ticket.objects.get(intake_key="api:one")
     assert ticket.messages.count() == 2
@@ -238,7 +240,7 @@ def test_over_the_rate_limit_is_429_with_retry_after(client: Client, intake_limi
 
     statuses = [post(client, valid_body(email=f"c{n}@example.com")).status_code for n in range(3)]
 
-    assert statuses == [201, 201, 429]
+    assert statuses == [202, 202, 429]
     last = post(client, valid_body(email="c3@example.com"))
     assert last.json()["code"] == "rate_limited"
     assert 1 <= int(last["Retry-After"]) <= 600
@@ -265,7 +267,7 @@ def test_intake_needs_no_csrf_token() -> None:
 
     response = post(client, valid_body())
 
-    assert response.status_code == 201
+    assert response.status_code == 202
 
 
 def test_body_over_djangos_upload_cap_is_413_too(client: Client, settings: Any) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from typing import Any
+from urllib.parse import urlsplit
 
 import pytest
 from django.test import Client
@@ -37,30 +38,36 @@ def post(client: Client, key: str, **overrides: Any) -> Any:
     )
 
 
-def test_a_new_request_is_201_with_outcome_new(client: Client) -> None:
+def test_a_new_request_is_202_received_with_the_reference_of_its_ticket(client: Client) -> None:
     response = post(client, "k1")
 
-    assert response.status_code == 201
-    assert response.json()["outcome"] == "new"
+    assert response.status_code == 202
+    assert response.json()["outcome"] == "received"
     assert response.json()["reference"] == Ticket.objects.get().reference
 
 
-def test_a_follow_up_is_202_without_reference_or_tracking_link(client: Client) -> None:
+def test_a_follow_up_answers_its_own_reference_and_shows_nothing_of_the_open_ticket(
+    client: Client,
+) -> None:
     post(client, "k1")
     ticket = Ticket.objects.get()
 
     response = post(client, "k2", message="Any news about my refund?")
 
     assert response.status_code == 202
-    assert response.json() == {
-        "outcome": "follow_up",
-        "detail": "We added this to your open request. We will answer at elif@example.com.",
-        "answer_to": "elif@example.com",
-        "language": "en",
-    }
-    assert ticket.reference not in response.content.decode()
-    assert ticket.tracking_token not in response.content.decode()
+    body = response.content.decode()
+    assert ticket.reference not in body
+    assert ticket.tracking_token not in body
     assert ticket.messages.count() == 2
+    assert Ticket.objects.count() == 1
+    # The link in the answer says where the message went, without the open ticket.
+    page = client.get(urlsplit(response.json()["tracking_url"]).path)
+    assert page.status_code == 200
+    html = page.content.decode()
+    assert "we added this to your open request" in html
+    assert "elif@example.com" in html
+    assert ticket.reference not in html
+    assert ticket.subject not in html
 
 
 def test_a_repeated_follow_up_gets_the_same_answer_and_adds_nothing(client: Client) -> None:
@@ -69,6 +76,6 @@ def test_a_repeated_follow_up_gets_the_same_answer_and_adds_nothing(client: Clie
 
     again = post(client, "k2", message="Any news about my refund?")
 
-    assert (first.status_code, again.status_code) == (202, 202)
+    assert (first.status_code, again.status_code) == (202, 200)
     assert again.json() == first.json()
     assert Ticket.objects.get().messages.count() == 2

@@ -38,7 +38,7 @@ def test_agent_endpoints_require_a_bearer_token_and_intake_does_not(client: Clie
 def test_intake_documents_its_errors_and_the_idempotency_header(client: Client) -> None:
     op = client.get("/api/openapi.json").json()["paths"]["/api/v1/requests"]["post"]
 
-    assert sorted(op["responses"]) == ["200", "201", "202", "400", "413", "422", "429"]
+    assert sorted(op["responses"]) == ["200", "202", "400", "413", "422", "429"]
     assert [p["name"] for p in op["parameters"]] == ["Idempotency-Key"]
     assert "Attachments are not accepted" in op["description"]
 

@@ -85,20 +85,13 @@ def test_a_resubmitted_follow_up_shows_the_same_added_page_and_adds_nothing(
 
     again = submit(client, form_token=token, message="Any news about my refund?")
 
-    # The same page: its signed link carries a timestamp, so compare what it is signed for.
-    assert added_payload(again["Location"]) == added_payload(first["Location"])
+    assert again["Location"] == first["Location"]
+    page = client.get(again["Location"]).content.decode()
+    assert "we added this to your open request" in page
     assert Ticket.objects.get().messages.count() == 2
 
 
-def test_a_forged_confirmation_link_is_not_found(client: Client) -> None:
+def test_a_made_up_confirmation_link_is_not_found(client: Client) -> None:
     response = client.get("/help/thanks/eyJlbWFpbCI6ImV2aWxAZXhhbXBsZS5jb20ifQ:forged:sig")
 
     assert response.status_code == 404
-
-
-def added_payload(location: str) -> object:
-    from django.core import signing
-
-    from calmdesk.inbox.views import ADDED_SALT
-
-    return signing.loads(location.rstrip("/").rsplit("/", 1)[-1], salt=ADDED_SALT)
