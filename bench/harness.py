@@ -176,13 +176,15 @@ class DbConfig:
         return int(out.strip())
 
     def count(self, which: str) -> int:
-        table = {
-            "calmdesk": "inbox_submission",  # accepted (the worker files them afterwards)
-            "calmdesk_tickets": "tickets_ticket",
-            "bare": "bench_row",
-            "helpdesk": "helpdesk_ticket",
-        }
-        return self.scalar(which, f"SELECT count(*) FROM {table[which]}")
+        """Rows created: ``calmdesk`` the accepted requests (the worker files them afterwards),
+        ``calmdesk_tickets`` the tickets filed (both in the Calmdesk database)."""
+        db, table = {
+            "calmdesk": ("calmdesk", "inbox_submission"),
+            "calmdesk_tickets": ("calmdesk", "tickets_ticket"),
+            "bare": ("bare", "bench_row"),
+            "helpdesk": ("helpdesk", "helpdesk_ticket"),
+        }[which]
+        return self.scalar(db, f"SELECT count(*) FROM {table}")
 
     def analyze(self, which: str) -> None:
         """PostgreSQL: VACUUM ANALYZE; SQLite: ANALYZE (Django never runs either)."""
@@ -298,7 +300,7 @@ def flush_huey(cfg: DbConfig) -> None:
     """Empty the bench's Huey queue (its SQLite file under the var dir, or its Redis keys):
     the tasks earlier runs queued without a worker refer to a database that was dropped."""
     code = "from huey.contrib.djhuey import HUEY; HUEY.flush()"
-    run([CD_PY, "manage.py", "shell", "-c", code], cwd=REPO, env=cfg.calmdesk_env())
+    run([CD_PY, "manage.py", "shell", "-c", code], cwd=REPO, env=cfg.calmdesk_env(), quiet=True)
 
 
 def seed_calmdesk(cfg: DbConfig, tickets: int) -> float:

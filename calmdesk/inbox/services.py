@@ -523,6 +523,17 @@ def _request_type(key: str | None) -> RequestType | None:
     return found or RequestType.objects.filter(key=key).first()
 
 
+def submissions_refile(ids: Sequence[int]) -> int:
+    """Give failed (or waiting) requests a fresh set of attempts and ask the worker to file
+    them (a lead, after fixing what made them fail). Filed ones are left alone."""
+    count = Submission.objects.filter(
+        pk__in=ids, state__in=[SubmissionState.FAILED, SubmissionState.RECEIVED]
+    ).update(state=SubmissionState.RECEIVED, attempts=0, claim="")
+    if count:
+        submissions_kick()
+    return count
+
+
 def submissions_sweep(*, now: datetime | None = None) -> int:
     """Periodic: hand back the rows of a worker that died mid-batch and file what is left
     (a lost task, a queue that was down). Returns how many were filed."""
@@ -542,6 +553,7 @@ __all__ = [
     "submission_file",
     "submissions_file",
     "submissions_kick",
+    "submissions_refile",
     "submissions_sweep",
     "tracking_url",
 ]

@@ -244,9 +244,7 @@ def test_a_recent_claim_is_left_to_its_worker(no_worker: Any) -> None:
     assert not Ticket.objects.exists()
 
 
-def test_attachments_wait_in_staging_and_become_the_tickets(
-    client: Client, no_worker: Any
-) -> None:
+def test_attachments_wait_in_staging_and_become_the_tickets(client: Client, no_worker: Any) -> None:
     response = client.post(
         "/help", {**data(), "form_token": uuid.uuid4().hex, "attachments": pdf_upload()}
     )

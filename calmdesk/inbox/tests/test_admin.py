@@ -66,3 +66,37 @@ def test_an_alias_cannot_take_a_path_calmdesk_serves(admin_client_logged_in: Cli
     assert response.status_code == 200
     assert "/crisis is used by Calmdesk itself." in response.content.decode()
     assert not FormAlias.objects.filter(path="crisis").exists()
+
+
+def test_a_lead_files_a_failed_request_again_from_the_admin(
+    admin_client_logged_in: Client,
+) -> None:
+    from calmdesk.inbox.models import Submission, SubmissionState
+    from calmdesk.inbox.services import intake_accept
+    from calmdesk.inbox.validation import validate_submission
+    from calmdesk.tickets.models import Ticket
+
+    install_default_form()
+    submission = validate_submission(
+        {"name": "Ayşe", "email": "ayse@example.com", "request_type": "refund", "message": "Hi"},
+        [],
+        language="en",
+    )
+    row = intake_accept(submission=submission, file=False).submission
+    Submission.objects.filter(pk=row.pk).update(
+        state=SubmissionState.FAILED, attempts=5, error="OperationalError: disk full"
+    )
+    changelist = reverse("admin:inbox_submission_changelist")
+
+    listed = admin_client_logged_in.get(changelist + "?state__exact=failed")
+    response = admin_client_logged_in.post(
+        changelist, {"action": "file_again", "_selected_action": [row.pk]}, follow=True
+    )
+
+    assert row.reference in listed.content.decode()
+    assert "disk full" not in listed.content.decode()  # the error is on the row's own page
+    assert "1 request will be filed again." in response.content.decode()
+    row.refresh_from_db()
+    assert row.state == SubmissionState.FILED  # the test worker files at once
+    assert Ticket.objects.get().pk == row.pk
+    assert admin_client_logged_in.get(reverse("admin:inbox_submission_add")).status_code == 403

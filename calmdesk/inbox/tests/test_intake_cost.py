@@ -131,9 +131,7 @@ def test_accepting_a_request_is_one_insert_once_the_wait_is_known(seeded: Any) -
 def test_filing_an_accepted_request_repeats_its_wait_instead_of_counting_again(
     seeded: Any,
 ) -> None:
-    accepted = intake_accept(
-        submission=validate_submission(data(0), [], language="en"), file=False
-    )
+    accepted = intake_accept(submission=validate_submission(data(0), [], language="en"), file=False)
 
     with CaptureQueriesContext(connection) as captured:
         assert submissions_file() == 1
