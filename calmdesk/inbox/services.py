@@ -159,6 +159,9 @@ FILING_STALE_CLAIM = timedelta(minutes=10)
 FILING_LINGER_SECONDS = 1.0
 KICK_INTERVAL = 0.25
 STAGING_DIR = "intake"
+# Filed rows are kept this long (a follow-up's private link shows "added" from its row), then
+# deleted: the ticket holds everything they held.
+SUBMISSION_RETENTION = timedelta(days=90)
 
 
 @dataclass
@@ -544,6 +547,15 @@ def submissions_sweep(*, now: datetime | None = None) -> int:
     return submissions_file()
 
 
+def submissions_purge(*, now: datetime | None = None) -> int:
+    """Delete filed rows older than SUBMISSION_RETENTION; failed and waiting ones stay."""
+    now = now or timezone.now()
+    deleted, _by_model = Submission.objects.filter(
+        state=SubmissionState.FILED, received_at__lt=now - SUBMISSION_RETENTION
+    ).delete()
+    return deleted
+
+
 __all__ = [
     "Accepted",
     "IntakeResult",
@@ -553,6 +565,7 @@ __all__ = [
     "submission_file",
     "submissions_file",
     "submissions_kick",
+    "submissions_purge",
     "submissions_refile",
     "submissions_sweep",
     "tracking_url",

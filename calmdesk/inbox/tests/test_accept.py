@@ -277,6 +277,24 @@ def test_a_process_asks_the_worker_at_most_every_quarter_second(
     assert asked == [1]
 
 
+def test_filed_rows_are_deleted_after_their_retention_and_the_rest_stay(no_worker: Any) -> None:
+    old_filed, recent_filed, old_failed = accept(1), accept(2), accept(3)
+    submissions_file()
+    long_ago = timezone.now() - services.SUBMISSION_RETENTION - timedelta(days=1)
+    Submission.objects.filter(pk=old_filed.submission.pk).update(received_at=long_ago)
+    Submission.objects.filter(pk=old_failed.submission.pk).update(
+        received_at=long_ago, state=SubmissionState.FAILED
+    )
+
+    assert services.submissions_purge() == 1
+
+    assert set(Submission.objects.values_list("pk", flat=True)) == {
+        recent_filed.submission.pk,
+        old_failed.submission.pk,
+    }
+    assert Ticket.objects.count() == 3
+
+
 def test_an_unknown_private_link_is_not_found(client: Client) -> None:
     assert client.get("/t/not-a-token").status_code == 404
     assert client.get("/help/thanks/not-a-token").status_code == 404
