@@ -38,7 +38,10 @@ def verdict(ok: bool | None) -> str:
 
 
 def intake_table() -> None:
-    print("### Intake, c=8, tickets (rows) created per second, median of runs\n")
+    print(
+        "### Intake, c=8, rows created per second (Calmdesk: requests accepted, filed later "
+        "by the worker), median of runs\n"
+    )
     print(
         "| DB | bare insert | Calmdesk API | API ÷ bare | Calmdesk form | form ÷ bare "
         "| helpdesk form | helpdesk API | Calmdesk form ÷ helpdesk form "
@@ -80,6 +83,46 @@ def intake_table() -> None:
             v = r.get(key)
             cells.append(f"{v['p50_ms']:.0f} / {v['p95_ms']:.0f}" if v and "p50_ms" in v else "–")
         print(f"| {db} | " + " | ".join(cells) + " |")
+    print()
+    filing_table()
+
+
+def filing_table() -> None:
+    """How fast the accepted requests become tickets: one ``intake_file`` process after the
+    load (server stopped), and the Huey consumer filing beside the API load."""
+    print("### Calmdesk: from accepted to filed (tickets per second)\n")
+    print(
+        "| DB | filing alone (`intake_file`, one process) | API + worker: accepted/s "
+        "| filed/s during the load | backlog after the last run | emptied after "
+        "| p50 / p95 ms |"
+    )
+    print("|---|---|---|---|---|---|---|")
+    for db in ("sqlite", "pg"):
+        r = load(f"intake_{db}.json").get("results", {})
+        f, w = r.get("calmdesk_filing"), r.get("calmdesk_api_worker")
+        if not f and not w:
+            continue
+        alone = (
+            f"{f['filed_per_s']:.1f} ({f['filed']} in {f['seconds']:.1f} s)"
+            if f and "filed_per_s" in f
+            else "–"
+        )
+        if w and "filed_per_s" in w:
+            drained = (
+                f"{w['drain_s']:.1f} s"
+                if w.get("drain_s") is not None
+                else f"not in 120 s ({w.get('left_after_drain')} left)"
+            )
+            cells = [
+                fmt(rate(w)),
+                fmt(w["filed_per_s"]),
+                str(w.get("backlog_after_last_run", "–")),
+                drained,
+                f"{w['p50_ms']:.0f} / {w['p95_ms']:.0f}",
+            ]
+        else:
+            cells = ["–"] * 5
+        print(f"| {db} | {alone} | " + " | ".join(cells) + " |")
     print()
 
 

@@ -248,6 +248,9 @@ def filing_state() -> dict[str, int]:
         "accepted": cfg.count("calmdesk"),
         "tickets": cfg.count("calmdesk_tickets"),
         "outbox_rows": cfg.scalar("calmdesk", "SELECT count(*) FROM core_outboxmessage"),
+        "outbox_sent": cfg.scalar(
+            "calmdesk", "SELECT count(*) FROM core_outboxmessage WHERE status = 'sent'"
+        ),
         "not_filed": submissions("state <> 'filed'"),
         "failed_rows": submissions("state = 'failed'"),
     }
