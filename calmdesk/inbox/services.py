@@ -222,6 +222,7 @@ def intake_accept(
     try:
         _insert(row, attachments=submission.attachments)
     except IntegrityError:
+        _unstage(row.payload)  # a repeat: its uploads are not kept twice
         existing = Submission.objects.filter(intake_key=intake_key).first() if intake_key else None
         if existing is None:
             raise
@@ -382,6 +383,11 @@ def _stage(token: str, attachments: Sequence[UploadedFile]) -> list[dict[str, An
     return staged
 
 
+def _unstage(payload: dict[str, Any]) -> None:
+    for item in payload.get("attachments") or ():
+        default_storage.delete(item["path"])
+
+
 def _staged(payload: dict[str, Any]) -> list[UploadedFile]:
     return [
         UploadedFile(
@@ -514,8 +520,7 @@ def submission_file(row: Submission) -> bool:
         claim="",
         error="",
     )
-    for item in payload.get("attachments") or ():
-        default_storage.delete(item["path"])
+    _unstage(payload)
     return True
 
 
