@@ -5,7 +5,9 @@ from .maintenance import sqlite_refresh_statistics
 from .outbox import outbox_deliver, outbox_sweep
 
 
-@db_task(retries=3, retry_delay=10)
+# Before other tasks (priority): acknowledgements and replies must not wait behind a surge's
+# filing of accepted requests.
+@db_task(retries=3, retry_delay=10, priority=10)
 def deliver_outbox_message(outbox_id: int) -> None:
     outbox_deliver(outbox_id=outbox_id)
 

@@ -154,9 +154,11 @@ FILING_BATCH = 20
 FILING_MAX_ATTEMPTS = 5
 # A claim older than this is a worker that died mid-batch: the sweep hands its rows back.
 FILING_STALE_CLAIM = timedelta(minutes=10)
-# After the backlog is empty, a filing task keeps looking this long: requests accepted while
-# it ran are filed without another task (a process asks for one at most every KICK_INTERVAL).
-FILING_LINGER_SECONDS = 1.0
+# A filing task works this long, then hands its thread back (and queues its continuation if
+# requests are still waiting): the acknowledgements and replies it queued are not held up
+# behind a surge's backlog.
+FILING_SLICE_SECONDS = 1.0
+# The web servers ask for a filing task at most this often per process.
 KICK_INTERVAL = 0.25
 STAGING_DIR = "intake"
 # Filed rows are kept this long (a follow-up's private link shows "added" from its row), then
@@ -400,54 +402,58 @@ def _staged(payload: dict[str, Any]) -> list[UploadedFile]:
     ]
 
 
-_last_kick = [0.0]
+_kicks: dict[str, float] = {"last": 0.0, "trailing": 0.0}
 
 
 def submissions_kick() -> None:
-    """Ask the worker to file what was accepted: one task per process every KICK_INTERVAL at
-    most (the task files until the backlog is empty, and lingers a moment for more)."""
+    """Ask the worker to file what was accepted: at once, unless this process asked less
+    than KICK_INTERVAL ago; then one task is scheduled for the end of that interval (once),
+    so no request waits for the minute sweep. A surge thus queues at most a few tasks a
+    second per process, each of which files whatever is waiting."""
     from huey.contrib.djhuey import HUEY
 
     from .tasks import file_submissions
 
-    if not HUEY.immediate:
-        clock = time.monotonic()
-        if clock - _last_kick[0] < KICK_INTERVAL:
-            return
-        _last_kick[0] = clock
     try:
-        file_submissions()
+        if HUEY.immediate:
+            file_submissions()
+            return
+        clock = time.monotonic()
+        wait = KICK_INTERVAL - (clock - _kicks["last"])
+        if wait <= 0:
+            _kicks["last"], _kicks["trailing"] = clock, 0.0
+            file_submissions()
+        elif not _kicks["trailing"]:
+            _kicks["trailing"] = clock
+            file_submissions.schedule(delay=wait)
     except Exception:  # the queue is down: the sweep files it within a minute
         log.exception("could not queue the filing of accepted requests")
 
 
-def submissions_file(*, linger: float = 0.0, limit: int | None = None) -> int:
-    """File accepted requests, oldest first, until none is left (then look again for
-    ``linger`` seconds). Several workers may run this at once: each claims its own batch.
-    Returns how many were filed."""
+def submissions_file(*, limit: int | None = None, seconds: float | None = None) -> int:
+    """File accepted requests, oldest first, until none is left, ``limit`` are filed or
+    ``seconds`` have passed. Several workers may run this at once: each claims its own
+    batch. Returns how many were filed."""
     filed = 0
     failed: set[int] = set()  # retried by the next sweep, not again and again in this loop
-    deadline: float | None = None
+    deadline = time.monotonic() + seconds if seconds is not None else None
     while limit is None or filed < limit:
         size = FILING_BATCH if limit is None else min(FILING_BATCH, limit - filed)
         batch = _claim(size, skip=failed)
         if not batch:
-            if linger <= 0:
-                break
-            clock = time.monotonic()
-            if deadline is None:
-                deadline = clock + linger
-            elif clock >= deadline:
-                break
-            time.sleep(0.1)
-            continue
-        deadline = None
+            break
         for row in batch:
             if submission_file(row):
                 filed += 1
             else:
                 failed.add(row.pk)
+        if deadline is not None and time.monotonic() >= deadline:
+            break
     return filed
+
+
+def submissions_waiting() -> bool:
+    return Submission.objects.filter(state__literal_in=[SubmissionState.RECEIVED]).exists()
 
 
 def _claim(size: int, *, skip: set[int]) -> list[Submission]:
@@ -573,5 +579,6 @@ __all__ = [
     "submissions_purge",
     "submissions_refile",
     "submissions_sweep",
+    "submissions_waiting",
     "tracking_url",
 ]

@@ -261,20 +261,53 @@ def test_attachments_wait_in_staging_and_become_the_tickets(client: Client, no_w
     assert not default_storage.exists(staged[0]["path"])
 
 
-def test_a_process_asks_the_worker_at_most_every_quarter_second(
+def test_a_process_asks_the_worker_at_once_then_once_more_at_the_end_of_the_interval(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     from calmdesk.inbox import tasks
 
-    asked: list[int] = []
+    now: list[int] = []
+    later: list[float] = []
+
+    class Task:
+        def __call__(self) -> None:
+            now.append(1)
+
+        def schedule(self, *, delay: float) -> None:
+            later.append(delay)
+
     monkeypatch.setattr(HUEY, "immediate", False)
-    monkeypatch.setattr(tasks, "file_submissions", lambda: asked.append(1))
-    monkeypatch.setattr(services, "_last_kick", [0.0])
+    monkeypatch.setattr(tasks, "file_submissions", Task())
+    monkeypatch.setattr(services, "_kicks", {"last": 0.0, "trailing": 0.0})
 
     for _ in range(5):
         services.submissions_kick()
 
-    assert asked == [1]
+    # One task at once; the four requests accepted right after share one task scheduled for
+    # the end of the interval (none waits for the minute sweep).
+    assert now == [1]
+    assert len(later) == 1
+    assert 0 < later[0] <= services.KICK_INTERVAL
+
+
+def test_a_filing_slice_hands_its_thread_back_and_queues_the_rest(
+    no_worker: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from calmdesk.inbox import tasks
+
+    for n in range(3):
+        accept(n)
+    continued: list[int] = []
+    task = tasks.file_submissions
+    monkeypatch.setattr(HUEY, "immediate", False)
+    monkeypatch.setattr(services, "FILING_BATCH", 1)
+    monkeypatch.setattr(tasks, "FILING_SLICE_SECONDS", 0.0)
+    monkeypatch.setattr(tasks, "file_submissions", lambda: continued.append(1))
+
+    task.call_local()
+
+    assert Ticket.objects.count() == 1
+    assert continued == [1]
 
 
 def test_filed_rows_are_deleted_after_their_retention_and_the_rest_stay(no_worker: Any) -> None:
