@@ -17,7 +17,7 @@ import functools
 import logging
 import time
 import uuid
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -437,19 +437,40 @@ def submissions_file(*, limit: int | None = None, seconds: float | None = None) 
     filed = 0
     failed: set[int] = set()  # retried by the next sweep, not again and again in this loop
     deadline = time.monotonic() + seconds if seconds is not None else None
-    while limit is None or filed < limit:
-        size = FILING_BATCH if limit is None else min(FILING_BATCH, limit - filed)
-        batch = _claim(size, skip=failed)
-        if not batch:
-            break
-        for row in batch:
-            if submission_file(row):
-                filed += 1
-            else:
-                failed.add(row.pk)
-        if deadline is not None and time.monotonic() >= deadline:
-            break
+    with _commits_without_waiting_for_the_disk():
+        while limit is None or filed < limit:
+            size = FILING_BATCH if limit is None else min(FILING_BATCH, limit - filed)
+            batch = _claim(size, skip=failed)
+            if not batch:
+                break
+            for row in batch:
+                if submission_file(row):
+                    filed += 1
+                else:
+                    failed.add(row.pk)
+            if deadline is not None and time.monotonic() >= deadline:
+                break
     return filed
+
+
+@contextlib.contextmanager
+def _commits_without_waiting_for_the_disk() -> Iterator[None]:
+    """PostgreSQL: the filing's commits do not wait for the WAL flush (``synchronous_commit
+    off`` for this connection, while it files). What they write is already durable in the
+    accepted row: a database crash can lose at most the last fraction of a second of filings,
+    which stay ``filing`` and are filed again by the sweep (idempotent through the intake
+    key). A commit then costs microseconds instead of a disk flush (3.5 ms on a busy VM),
+    and a worker files several times faster. Nothing else runs this way."""
+    if connection.vendor != "postgresql" or connection.in_atomic_block:
+        yield
+        return
+    with connection.cursor() as cursor:
+        cursor.execute("SET synchronous_commit TO off")
+    try:
+        yield
+    finally:
+        with connection.cursor() as cursor:
+            cursor.execute("RESET synchronous_commit")
 
 
 def submissions_waiting() -> bool:

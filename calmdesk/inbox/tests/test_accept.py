@@ -331,3 +331,23 @@ def test_filed_rows_are_deleted_after_their_retention_and_the_rest_stay(no_worke
 def test_an_unknown_private_link_is_not_found(client: Client) -> None:
     assert client.get("/t/not-a-token").status_code == 404
     assert client.get("/help/thanks/not-a-token").status_code == 404
+
+
+@pytest.mark.django_db(transaction=True)
+def test_on_postgresql_filing_commits_do_not_wait_for_the_disk_and_the_setting_is_restored() -> (
+    None
+):
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        pytest.skip("PostgreSQL's synchronous_commit")
+
+    def setting() -> str:
+        with connection.cursor() as cursor:
+            cursor.execute("SHOW synchronous_commit")
+            return str(cursor.fetchone()[0])
+
+    with services._commits_without_waiting_for_the_disk():
+        during = setting()
+
+    assert (during, setting()) == ("off", "on")
