@@ -124,7 +124,7 @@ if a.path == "form":
         raise SystemExit("no CSRF token on /help")
     request_type = top["request_type"]
 
-    def post() -> int:  # noqa: F811 (the form instead of the API)
+    def post() -> int:
         u = uuid.uuid4().hex
         resp = client.post(
             "/help",
