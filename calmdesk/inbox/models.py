@@ -237,3 +237,8 @@ class Submission(models.Model):
     @property
     def reference(self) -> str:
         return format_reference(self.pk)
+
+    @property
+    def joined_open_ticket(self) -> bool:
+        """Filed as a follow-up of an open ticket: its reserved id (reference) is unused."""
+        return self.state == SubmissionState.FILED and self.ticket_id != self.pk

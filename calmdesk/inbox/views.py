@@ -30,7 +30,7 @@ from calmdesk.tickets.permissions import access_ticket_by_token
 from calmdesk.tickets.services import ticket_customer_reply
 
 from .forms import FORM_TOKEN_FIELD, HONEYPOT_FIELD, shown_fields, submitted_values
-from .models import FieldType, FormAlias, Submission, SubmissionState
+from .models import FieldType, FormAlias
 from .selectors import (
     accepted_by_token,
     public_attachment,
@@ -251,7 +251,7 @@ def _accepted_page(request: HttpRequest, token: str, *, template: str) -> HttpRe
     except NotFound as exc:
         raise Http404 from exc
     email = str(row.payload.get("email") or "")
-    if _added_to_open_request(row):
+    if row.joined_open_ticket:
         return render(request, "inbox/added.html", {"email": email})
     return render(
         request,
@@ -264,10 +264,6 @@ def _accepted_page(request: HttpRequest, token: str, *, template: str) -> HttpRe
             "filing": True,
         },
     )
-
-
-def _added_to_open_request(row: Submission) -> bool:
-    return row.state == SubmissionState.FILED and row.ticket_id != row.pk
 
 
 @require_http_methods(["GET", "HEAD", "POST"])
