@@ -48,8 +48,9 @@ from .permissions import access_ticket, visible_tickets
 from .selectors import (
     View,
     open_alert_count,
+    open_alerts_on_teams,
     queue_filter_options,
-    queue_page,
+    queue_rows,
     ticket_workspace,
 )
 
@@ -71,12 +72,12 @@ def queue(request: HttpRequest) -> HttpResponse:
     form = QueueFilterForm(request.GET, options=options)
     filters = form.filters()
     page = form.page_number()
-    rows, has_more = queue_page(
+    rows, has_more = queue_rows(
         user=request.user,
         filters=filters,
+        options=options,
         limit=PAGE_SIZE,
         offset=(page - 1) * PAGE_SIZE,
-        with_contacts=True,
     )
     params = request.GET.copy()
     params.pop("page", None)
@@ -96,7 +97,9 @@ def queue(request: HttpRequest) -> HttpResponse:
             }
         )
     context = {
-        **_chrome(request),
+        # The header's badge, on the team ids the filter options already read.
+        "open_alerts": open_alerts_on_teams(options.team_ids),
+        "now": timezone.now(),
         "form": form,
         "filters": filters,
         "rows": rows,

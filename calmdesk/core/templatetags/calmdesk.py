@@ -6,10 +6,13 @@ Solar Hijri (jdatetime) with Persian digits for Persian, Gregorian otherwise.
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date, datetime, tzinfo
+from functools import lru_cache
 
 import jdatetime
 from django import template
+from django.core.signals import setting_changed
+from django.dispatch import receiver
 from django.template.defaultfilters import date as date_filter
 from django.utils import timezone
 from django.utils.translation import get_language
@@ -30,6 +33,27 @@ def persian_digits(text: str) -> str:
 def format_date(value: date | datetime | None, with_time: bool = False) -> str:
     if value is None or value == "":
         return ""
+    if not isinstance(value, date):
+        return _format_date(value, with_time)
+    # The text depends only on the value, the language and the time zone: a page that shows
+    # the same dates again (a queue reloaded, a timeline) formats each one once per process.
+    return _format_date_cached(value, with_time, get_language(), timezone.get_current_timezone())
+
+
+@lru_cache(maxsize=4096)
+def _format_date_cached(
+    value: date | datetime, with_time: bool, language: str | None, tz: tzinfo
+) -> str:
+    return _format_date(value, with_time)
+
+
+@receiver(setting_changed)
+def _forget_formatted_dates(**kwargs: object) -> None:
+    """Formats, languages and time zones come from settings (tests change them)."""
+    _format_date_cached.cache_clear()
+
+
+def _format_date(value: date | datetime, with_time: bool) -> str:
     if isinstance(value, datetime) and timezone.is_aware(value):
         value = timezone.localtime(value)
     if _is_persian():

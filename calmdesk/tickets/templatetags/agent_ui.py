@@ -3,18 +3,20 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from functools import lru_cache
+from typing import Any, cast
 
 from django import template
 from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.safestring import SafeString, mark_safe
-from django.utils.timesince import timesince, timeuntil
+from django.utils.timesince import TIME_STRINGS, timesince, timeuntil
+from django.utils.translation import get_language, ngettext
 from django.utils.translation import gettext as _
-from django.utils.translation import ngettext
 
 from calmdesk.tickets.enums import Channel, EventType, Priority, TicketStatus
 from calmdesk.tickets.models import Ticket, TicketEvent, format_reference
+from calmdesk.tickets.selectors import QueueRow
 
 register = template.Library()
 
@@ -31,7 +33,7 @@ def agent_name(user: Any) -> str:
     return _agent_name(user)
 
 
-def due_at(ticket: Ticket) -> datetime | None:
+def due_at(ticket: Ticket | QueueRow) -> datetime | None:
     """The deadline that matters now: the first reply until it is sent, then the resolution."""
     if ticket.status in (TicketStatus.SOLVED, TicketStatus.CLOSED):
         return None
@@ -41,7 +43,7 @@ def due_at(ticket: Ticket) -> datetime | None:
 
 
 @register.simple_tag
-def due_label(ticket: Ticket, now: datetime | None = None) -> SafeString:
+def due_label(ticket: Ticket | QueueRow, now: datetime | None = None) -> SafeString:
     """'due in 2 hours' or 'overdue 3 hours', with the exact time on hover."""
     due = due_at(ticket)
     if due is None:
@@ -54,20 +56,66 @@ def due_label(ticket: Ticket, now: datetime | None = None) -> SafeString:
         return format_html(
             '<span class="due due-overdue" title="{}">{}</span>',
             exact,
-            _("overdue %(time)s") % {"time": timesince(due, now, depth=1)},
+            _("overdue %(time)s") % {"time": timesince(due, now, depth=1, time_strings=_units())},
         )
     soon = (due - now).total_seconds() < 3600
     return format_html(
         '<span class="due{}" title="{}">{}</span>',
         " due-soon" if soon else "",
         exact,
-        _("due in %(time)s") % {"time": timeuntil(due, now, depth=1)},
+        _("due in %(time)s") % {"time": timeuntil(due, now, depth=1, time_strings=_units())},
     )
 
 
 @register.simple_tag
 def age(value: datetime, now: datetime | None = None) -> str:
-    return timesince(value, now or timezone.now(), depth=1)
+    return timesince(value, now or timezone.now(), depth=1, time_strings=_units())
+
+
+class _Unit:
+    """One of ``timesince``'s phrases ("%(num)d hours") in one language: each number is
+    translated once per process, not on every row of every page."""
+
+    def __init__(self, unit: str, language: str | None) -> None:
+        self.unit, self.language = unit, language
+
+    def __mod__(self, params: dict[str, int]) -> str:
+        return _unit_text(self.unit, params["num"], self.language)
+
+
+@lru_cache(maxsize=1024)
+def _unit_text(unit: str, num: int, language: str | None) -> str:
+    return str(TIME_STRINGS[unit] % {"num": num})
+
+
+@lru_cache(maxsize=16)
+def _units_in(language: str | None) -> dict[str, _Unit]:
+    return {unit: _Unit(unit, language) for unit in TIME_STRINGS}
+
+
+def _units() -> dict[str, str]:
+    """``time_strings`` for ``timesince``/``timeuntil`` in the active language (typed as the
+    strings Django's own lazy phrases stand for: ``timesince`` only applies ``%`` to them)."""
+    return cast("dict[str, str]", _units_in(get_language()))
+
+
+@lru_cache(maxsize=64)
+def _choice_labels(choices: type[Any], language: str | None) -> dict[str, str]:
+    """``{value: label}`` of a choices class in one language (the catalogs do not change while
+    the process runs). A model's ``get_FOO_display`` translates every choice on every call."""
+    return {str(value): str(label) for value, label in choices.choices}
+
+
+@register.filter
+def priority_label(priority: str) -> str:
+    """``Ticket.get_priority_display`` for a bare value (a queue row)."""
+    return _choice_labels(Priority, get_language()).get(priority, priority)
+
+
+@register.filter
+def status_label(status: str) -> str:
+    """``Ticket.get_status_display`` for a bare value (a queue row)."""
+    return _choice_labels(TicketStatus, get_language()).get(status, status)
 
 
 @register.filter
@@ -251,6 +299,20 @@ CHANNEL_ICONS: dict[str, str] = {
 def channel_badge(channel: str, label: bool = True) -> SafeString:
     """A channel as icon + name ("✉ Email"); ``label=False``: the icon alone, named on hover
     and for screen readers."""
+    return _channel_badge(channel, label, get_language())
+
+
+@register.simple_tag
+def channel_badges(channels: list[str]) -> SafeString:
+    """``channel_badge`` of each channel, one after the other (a queue row's channels)."""
+    language = get_language()
+    badges = [_channel_badge(channel, True, language) for channel in channels]
+    return mark_safe("".join(badges))  # noqa: S308 (each one built by format_html)
+
+
+@lru_cache(maxsize=256)
+def _channel_badge(channel: str, label: bool, language: str | None) -> SafeString:
+    """The badge's HTML depends on the channel and the language only: built once each."""
     name = _label(Channel, channel)
     icon = CHANNEL_ICONS.get(channel, "\u2022")
     if label:
