@@ -110,12 +110,11 @@ def queue_page(
     limit: int = 50,
     offset: int = 0,
     now: datetime | None = None,
-    with_contacts: bool = False,
 ) -> tuple[list[Ticket], bool]:
-    """One page of the queue with what a row shows; (rows, has_more). 2 queries (the rows and
-    their tags); ``with_contacts``: one more for the channels each ticket was contacted on and
-    how many contacts (``contact_channels`` and ``contact_count`` on each row)."""
-    from calmdesk.conversations.selectors import contact_summaries, open_suggestion_exists
+    """One page of the queue as tickets with their customer, type, team, assignee and tags
+    loaded (the API's list); (rows, has_more). 2 queries: the rows and their tags. The agent's
+    queue page reads ``queue_rows`` instead: only what a row shows."""
+    from calmdesk.conversations.selectors import open_suggestion_exists
 
     qs = (
         queue_queryset(user=user, filters=filters, now=now)
@@ -129,16 +128,7 @@ def queue_page(
         )
     )
     rows: list[Ticket] = list(qs[offset : offset + limit + 1])
-    page = rows[:limit]
-    if not with_contacts:
-        return page, len(rows) > limit
-    summaries = contact_summaries(t.pk for t in page)
-    for ticket in page:
-        summary = summaries.get(ticket.pk)
-        # A ticket from before contacts were recorded still has its opening channel.
-        ticket.contact_channels = summary.channels if summary else [ticket.channel]  # type: ignore[attr-defined]
-        ticket.contact_count = summary.count if summary else 1  # type: ignore[attr-defined]
-    return page, len(rows) > limit
+    return rows[:limit], len(rows) > limit
 
 
 @cache
@@ -397,13 +387,13 @@ def queue_rows(
     if rows:
         by_pk = {row.pk: row for row in rows}
         tag_links = (
-            Ticket.tags.through.objects.filter(ticket_id__in=by_pk)
+            Ticket.tags.through.objects.filter(ticket_id__in=list(by_pk))
             .order_by("tag__name")
             .values_list("ticket_id", "tag__name")
         )
         for ticket_id, name in tag_links:
             by_pk[ticket_id].tags.append(name)
-        for ticket_id, summary in contact_summaries(by_pk).items():
+        for ticket_id, summary in contact_summaries(list(by_pk)).items():
             # A ticket from before contacts were recorded keeps its opening channel.
             by_pk[ticket_id].contact_channels = summary.channels
             by_pk[ticket_id].contact_count = summary.count

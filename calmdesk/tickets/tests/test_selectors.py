@@ -17,14 +17,16 @@ from calmdesk.core.testing.factories import (
 )
 from calmdesk.inbox.models import FieldType, FormField
 from calmdesk.sla.models import Alert, AlertKind
-from calmdesk.tickets.enums import Priority
+from calmdesk.tickets.enums import Channel, Priority
 from calmdesk.tickets.selectors import (
     QueueFilters,
     custom_field_rows,
     open_alert_count,
     queue_filter_options,
     queue_page,
+    queue_rows,
 )
+from calmdesk.tickets.services import ticket_set_tags
 
 pytestmark = pytest.mark.django_db
 
@@ -47,6 +49,30 @@ def test_queue_orders_by_score_then_due_time_then_age(team: Any) -> None:
 
     assert [t.pk for t in rows] == [high_one.pk, old_normal.pk, new_normal.pk]
     assert has_more is False
+
+
+def test_queue_rows_read_a_page_in_three_queries_named_in_the_reader_language(
+    team: Any, django_assert_num_queries: Any
+) -> None:
+    agent = AgentFactory(profile__teams=[team])
+    refund = RequestTypeFactory(key="refund", names={"en": "Refund", "tr": "İade"}, team=team)
+    now = timezone.now()
+    tickets = [make_ticket(request_type=refund, now=now - timedelta(hours=4 - i)) for i in range(4)]
+    ticket_set_tags(ticket=tickets[0], names=["storm", "baggage"], actor=None)
+    options = queue_filter_options(user=agent)
+
+    with override("tr"), django_assert_num_queries(3):
+        rows, has_more = queue_rows(user=agent, filters=QueueFilters(), options=options, limit=3)
+
+    assert [r.pk for r in rows] == [t.pk for t in tickets[:3]]
+    assert has_more is True
+    assert [(r.team_name, r.request_type_name, r.assignee_name) for r in rows] == [
+        ("Refunds", "İade", "")
+    ] * 3
+    assert [r.tags for r in rows] == [["baggage", "storm"], [], []]
+    # No contact recorded (a ticket from before contacts were): its opening channel, once.
+    assert (rows[1].contact_channels, rows[1].contact_count) == ([Channel.FORM], 1)
+    assert rows[0].reference == tickets[0].reference
 
 
 def test_custom_fields_are_labelled_in_the_reader_language_with_dates_and_choices(

@@ -331,6 +331,59 @@ def test_queue_query_count_does_not_grow_with_rows(
     assert len(response.context["rows"]) == 40
 
 
+def test_queue_page_reads_eleven_statements(
+    agent_client: Client, refund: Any, django_assert_num_queries: Any
+) -> None:
+    # Session, user and agent profile (sign-in); the agent's teams, every team, the request
+    # types and the agents (filters); the rows, their tags and their contacts; the alert badge.
+    for _ in range(3):
+        ticket = make_ticket(request_type=refund)
+        ticket_set_tags(ticket=ticket, names=["a", "b"], actor=None)
+
+    with django_assert_num_queries(11):
+        response = agent_client.get(reverse("tickets:queue"))
+
+    assert len(response.context["rows"]) == 3
+
+
+def test_queue_rows_name_team_type_and_assignee_also_outside_my_teams(
+    agent_client: Client, agent: Any, refund: Any, change: Any, team_b: Any
+) -> None:
+    now = timezone.now()
+    colleague = AgentFactory(username="bora", profile__teams=[team_b])
+    colleague.agent.display_name = "Bora B."
+    colleague.agent.save()
+    nameless = AgentFactory(username="cem", first_name="", profile__teams=[team_b])
+    elsewhere = make_ticket(request_type=change, subject="Theirs", now=now - timedelta(hours=4))
+    ticket_assign(ticket=elsewhere, assignee=agent, actor=agent)
+    by_colleague = make_ticket(request_type=refund, subject="Bora's", now=now - timedelta(hours=3))
+    ticket_assign(ticket=by_colleague, assignee=colleague, actor=colleague)
+    by_nameless = make_ticket(request_type=refund, subject="Cem's", now=now - timedelta(hours=2))
+    ticket_assign(ticket=by_nameless, assignee=nameless, actor=nameless)
+    ticket_set_tags(ticket=by_nameless, names=["vip", "baggage"], actor=None)
+    no_team = make_ticket(subject="Nobody's team", now=now - timedelta(hours=1))
+    assert no_team.team_id is None
+
+    response = agent_client.get(reverse("tickets:queue"))
+
+    rows = {t.reference: t for t in response.context["rows"]}
+    assert (rows[elsewhere.reference].team_name, rows[elsewhere.reference].request_type_name) == (
+        "Trip changes",
+        "Change of a trip",
+    )
+    assert rows[elsewhere.reference].assignee_name == agent.get_full_name()
+    assert rows[by_colleague.reference].assignee_name == "Bora B."
+    assert rows[by_nameless.reference].assignee_name == "cem"
+    assert rows[by_nameless.reference].tags == ["baggage", "vip"]
+    assert (rows[no_team.reference].team_name, rows[no_team.reference].assignee_name) == ("", "")
+    body = response.content.decode()
+    assert "Trip changes" in body
+    assert "Bora B." in body
+    assert '<span class="tag">baggage</span><span class="tag">vip</span>' in body
+    assert "(no team)" in body
+    assert '<span class="muted">Unassigned</span>' in body
+
+
 def test_persian_queue_is_right_to_left(agent_client: Client, refund: Any) -> None:
     make_ticket(request_type=refund)
 
