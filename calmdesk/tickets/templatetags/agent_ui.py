@@ -7,6 +7,8 @@ from functools import lru_cache
 from typing import Any, cast
 
 from django import template
+from django.core.signals import setting_changed
+from django.dispatch import receiver
 from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.safestring import SafeString, mark_safe
@@ -308,6 +310,14 @@ def channel_badges(channels: list[str]) -> SafeString:
     language = get_language()
     badges = [_channel_badge(channel, True, language) for channel in channels]
     return mark_safe("".join(badges))  # noqa: S308 (each one built by format_html)
+
+
+@receiver(setting_changed)
+def _forget_translated_words(**kwargs: object) -> None:
+    """The memoised words come from the catalogs of the configured languages (tests change
+    them)."""
+    for memo in (_unit_text, _units_in, _choice_labels, _channel_badge):
+        memo.cache_clear()
 
 
 @lru_cache(maxsize=256)
