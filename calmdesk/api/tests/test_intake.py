@@ -7,6 +7,7 @@ import pytest
 from django.test import Client
 from django.utils import translation
 
+from calmdesk.api.intake import RequestOut
 from calmdesk.conversations.models import Contact
 from calmdesk.core.models import OutboxMessage
 from calmdesk.inbox.models import FormField
@@ -49,6 +50,9 @@ def test_request_creates_a_ticket_and_answers_reference_tracking_and_wait(
 
     assert response.status_code == 202
     assert response.json()["outcome"] == "received"
+    assert response["Content-Type"] == "application/json; charset=utf-8"
+    # The answer is built, not validated again on the way out: it must be the schema's.
+    assert RequestOut.model_validate(response.json()).model_dump(mode="json") == response.json()
     ticket = Ticket.objects.get()
     answer = response.json()
     assert answer["reference"] == ticket.reference
