@@ -117,10 +117,14 @@ def test_accepting_a_request_is_one_insert_once_the_wait_is_known(seeded: Any) -
         for q in captured.captured_queries
         if q["sql"].lstrip().split(" ", 1)[0] in ("SELECT", "INSERT", "UPDATE", "DELETE")
     ]
-    # One statement: the ticket id comes from the ticket table's sequence (PostgreSQL) or its
-    # AUTOINCREMENT counter, which a trigger moves in the same statement (SQLite).
-    assert len(writes) == 1
-    assert ("nextval(" if connection.vendor == "postgresql" else "sqlite_sequence") in writes[0]
+    if connection.vendor == "postgresql":
+        # The ticket id comes from the ticket table's sequence inside the INSERT.
+        assert len(writes) == 1
+        assert "nextval(" in writes[0]
+    else:
+        # SQLite moves the ticket table's AUTOINCREMENT counter in the same transaction.
+        assert len(writes) == 2
+        assert writes[0].startswith("UPDATE sqlite_sequence")
     assert writes[-1].startswith('INSERT INTO "inbox_submission"')
 
 
