@@ -279,10 +279,10 @@ def _insert(row: Submission, *, attachments: Sequence[UploadedFile]) -> None:
     """One write: the row with the next ticket id reserved for it.
 
     PostgreSQL takes the id from the ticket table's own sequence (``nextval``) inside the
-    INSERT: one autocommitted statement. SQLite moves the ticket table's AUTOINCREMENT counter
-    in the same (immediate) transaction as the INSERT. Either way no ticket opened meanwhile
-    by another channel can take the id. (A trigger moving SQLite's counter inside a single
-    INSERT was tried and measured slower: 465–518 instead of 548 requests/s.)
+    INSERT: one autocommitted statement. SQLite first moves the ticket table's AUTOINCREMENT
+    counter (``UPDATE … RETURNING``), then inserts. Either way no ticket opened meanwhile by
+    another channel can take the id. (A trigger moving SQLite's counter inside a single INSERT
+    was tried and measured slower: 465–518 instead of 548 requests/s.)
 
     The statement is written once per process from the model's fields, and the values are
     prepared by the fields themselves (dates, JSON), as the ORM would: this is the one write
@@ -299,7 +299,12 @@ def _insert(row: Submission, *, attachments: Sequence[UploadedFile]) -> None:
             cursor.execute(_insert_sql(connection.vendor), [_ticket_sequence(), *values])
             row.pk = cursor.fetchone()[0]
     else:
-        with transaction.atomic(), connection.cursor() as cursor:
+        # Two autocommitted statements, not one transaction: SQLite's single write lock is then
+        # held for one statement at a time, never across Python code, so the web processes
+        # rarely wait on each other (SQLite's busy wait sleeps a whole millisecond and more).
+        # A failed INSERT leaves its reserved id unused, as a follow-up does.
+        guard = transaction.atomic() if connection.in_atomic_block else contextlib.nullcontext()
+        with guard, connection.cursor() as cursor:
             row.pk = _sqlite_reserve_ticket_id(cursor)
             cursor.execute(_insert_sql(connection.vendor), [row.pk, *values])
     row._state.adding = False
@@ -360,14 +365,18 @@ def _sqlite_reserve_ticket_id(cursor: Any) -> int:
         "UPDATE sqlite_sequence SET seq = seq + 1 WHERE name = %s RETURNING seq", [table]
     )
     found = cursor.fetchone()
-    if found is None:  # no ticket was ever written: start the counter
-        cursor.execute(
-            f"INSERT INTO sqlite_sequence (name, seq) "  # noqa: S608 (our own table name)
-            f"SELECT %s, COALESCE(MAX(id), 0) + 1 FROM {table}",
-            [table],
-        )
-        cursor.execute("SELECT seq FROM sqlite_sequence WHERE name = %s", [table])
-        found = cursor.fetchone()
+    if found is None:  # no ticket was ever written: start the counter, once
+        with transaction.atomic():
+            cursor.execute(
+                f"INSERT INTO sqlite_sequence (name, seq) "  # noqa: S608 (our own table name)
+                f"SELECT %s, COALESCE(MAX(id), 0) FROM {table} WHERE NOT EXISTS "
+                "(SELECT 1 FROM sqlite_sequence WHERE name = %s)",
+                [table, table],
+            )
+            cursor.execute(
+                "UPDATE sqlite_sequence SET seq = seq + 1 WHERE name = %s RETURNING seq", [table]
+            )
+            found = cursor.fetchone()
     return int(found[0])
 
 
