@@ -185,7 +185,13 @@ else:
         "name": _HUEY_NAME,
         "filename": str(VAR_DIR / f"{_HUEY_NAME}.sqlite3"),
         "immediate": HUEY_IMMEDIATE,
-        "consumer": {"workers": env.int("HUEY_WORKERS", default=2), "worker_type": "thread"},
+        # An idle SQLite queue is polled at least every second (Huey's default backs off to
+        # 10 s), so a request accepted after a quiet spell is filed within a second or two.
+        "consumer": {
+            "workers": env.int("HUEY_WORKERS", default=2),
+            "worker_type": "thread",
+            "max_delay": 1.0,
+        },
     }
 
 # --- Mail -----------------------------------------------------------------------------------
