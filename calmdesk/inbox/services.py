@@ -73,7 +73,9 @@ class IntakeResult:
         return self.outcome in (ContactOutcome.FOLLOW_UP, ContactOutcome.THREAD)
 
 
-def tracking_url(ticket: Ticket) -> str:
+def tracking_url(ticket: Ticket | Submission) -> str:
+    """The private link of a ticket, or of a request accepted and not filed yet (the ticket
+    it becomes takes the same token)."""
     return settings.SITE_URL + reverse("inbox:track", args=[ticket.tracking_token])
 
 
@@ -174,12 +176,8 @@ class Accepted:
     created: bool  # False when the same intake key was accepted before
 
     @property
-    def reference(self) -> str:
-        return self.submission.reference
-
-    @property
     def tracking_url(self) -> str:
-        return settings.SITE_URL + reverse("inbox:track", args=[self.submission.tracking_token])
+        return tracking_url(self.submission)
 
 
 def intake_accept(

@@ -259,7 +259,7 @@ def _accepted_page(request: HttpRequest, token: str, *, template: str) -> HttpRe
         {
             "ticket": row,
             "wait": wait_label(row.wait_minutes),
-            "tracking_link": settings.SITE_URL + reverse("inbox:track", args=[token]),
+            "tracking_link": tracking_url(row),
             "email": email,
             "filing": True,
         },
