@@ -244,7 +244,10 @@ class TicketListQuery(Schema):
     channel: Channel | None = None
     request_type: str | None = Field(None, description="A request type's key.")
     q: str | None = Field(
-        None, max_length=200, description="A reference (CD-000123) or words of the subject."
+        None,
+        max_length=200,
+        description="A reference (CD-000123) or words of the subject. A follow-up's own "
+        "reference finds the ticket it was added to.",
     )
     limit: int = Field(50, ge=1, le=MAX_PAGE)
     offset: int = Field(0, ge=0, le=1_000_000)

@@ -95,12 +95,28 @@ def queue_queryset(
         from .models import parse_reference
 
         ref = parse_reference(filters.q)
-        qs = qs.filter(Q(pk=ref) if ref else Q(subject__icontains=filters.q))
+        qs = qs.filter(
+            Q(pk__in=_tickets_of_reference(ref)) if ref else Q(subject__icontains=filters.q)
+        )
     if view == View.ALL or filters.status in HISTORY_STATUSES:
         # Whole history, or tickets out of the queue: newest first, on the created_at index
         # (queue order would sort every matching row).
         return qs.order_by(*HISTORY_ORDER)
     return qs.order_by(*QUEUE_ORDER)
+
+
+def _tickets_of_reference(ref: int) -> list[int]:
+    """The ticket a reference names: its own, or — for a reference given to a request that
+    was filed into an open ticket as a follow-up — that ticket (the customer may quote it)."""
+    from calmdesk.inbox.models import Submission
+
+    filed_into = (
+        Submission.objects.filter(pk=ref, ticket_id__isnull=False)
+        .exclude(ticket_id=ref)
+        .values_list("ticket_id", flat=True)
+        .first()
+    )
+    return [ref] if filed_into is None else [ref, filed_into]
 
 
 def queue_page(

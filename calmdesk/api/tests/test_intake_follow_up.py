@@ -11,7 +11,7 @@ from django.test import Client
 
 from calmdesk.tickets.models import Ticket
 
-from .factories import install_form
+from .factories import agent_with_token, bearer, install_form
 
 pytestmark = pytest.mark.django_db
 
@@ -79,3 +79,23 @@ def test_a_repeated_follow_up_gets_the_same_answer_and_adds_nothing(client: Clie
     assert (first.status_code, again.status_code) == (202, 200)
     assert again.json() == first.json()
     assert Ticket.objects.get().messages.count() == 2
+
+
+def test_an_agent_searching_a_follow_ups_reference_finds_the_ticket_it_joined(
+    client: Client,
+) -> None:
+    """The follow-up's answer gave the customer a reference of its own; quoted to an agent,
+    it leads to the ticket the message was added to (and to nothing the agent may not see)."""
+    post(client, "k1")
+    ticket = Ticket.objects.get()
+    follow_up = post(client, "k2", message="Any news about my refund?").json()["reference"]
+    assert follow_up != ticket.reference
+    assert ticket.team is not None
+    _agent, raw = agent_with_token(teams=[ticket.team])
+    _outsider, other = agent_with_token(teams=[])
+
+    found = client.get(f"/api/v1/tickets?q={follow_up}", headers=bearer(raw)).json()
+    hidden = client.get(f"/api/v1/tickets?q={follow_up}", headers=bearer(other)).json()
+
+    assert [t["reference"] for t in found["items"]] == [ticket.reference]
+    assert hidden["items"] == []
