@@ -123,6 +123,12 @@ DATABASES = {
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # WAL + IMMEDIATE transactions: concurrent writers queue instead of failing with
     # "database is locked"; NORMAL sync is durable in WAL mode across application crashes.
+    # Django's backend plus the writer gate (calmdesk/core/sqlite/gate.py): writers take turns
+    # within a fraction of a millisecond instead of SQLite's busy-wait sleeps of 1, 2, 5 … ms.
+    if env.bool("SQLITE_WRITER_GATE", default=True):
+        DATABASES["default"]["ENGINE"] = "calmdesk.core.sqlite"
+        # The test database stays in memory (pytest-django recognises only Django's engine).
+        DATABASES["default"].setdefault("TEST", {"NAME": ":memory:"})
     DATABASES["default"]["OPTIONS"] = {
         "transaction_mode": "IMMEDIATE",
         "timeout": 20,
@@ -131,9 +137,10 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
             "PRAGMA foreign_keys=ON; PRAGMA busy_timeout=20000;"
         ),
     }
-else:
-    DATABASES["default"].setdefault("CONN_MAX_AGE", env.int("CONN_MAX_AGE", default=60))
-    DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+# Persistent connections on both databases. On SQLite too: a new connection re-reads the whole
+# schema and re-runs the PRAGMAs, which made a request three times dearer (docs/performance.md).
+DATABASES["default"].setdefault("CONN_MAX_AGE", env.int("CONN_MAX_AGE", default=60))
+DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Redis: queue, cache, rate limits, channel layer ----------------------------------------

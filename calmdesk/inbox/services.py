@@ -27,7 +27,7 @@ from django.core.files.storage import default_storage
 from django.core.files.uploadedfile import UploadedFile
 from django.db import IntegrityError, connection, transaction
 from django.db.models import Field
-from django.urls import reverse
+from django.urls import get_script_prefix, reverse
 from django.utils import timezone
 
 from calmdesk.conversations.models import ContactOutcome
@@ -76,7 +76,17 @@ class IntakeResult:
 def tracking_url(ticket: Ticket | Submission) -> str:
     """The private link of a ticket, or of a request accepted and not filed yet (the ticket
     it becomes takes the same token)."""
-    return settings.SITE_URL + reverse("inbox:track", args=[ticket.tracking_token])
+    start, end = _tracking_url_parts(settings.SITE_URL, get_script_prefix())
+    return f"{start}{ticket.tracking_token}{end}"
+
+
+@functools.lru_cache(maxsize=16)
+def _tracking_url_parts(site_url: str, script_prefix: str) -> tuple[str, str]:
+    """The link around its token, reversed once per address (tokens are URL-safe as they
+    are, so nothing of the token needs quoting)."""
+    marker = "TOKEN0MARKER"
+    start, _, end = (site_url + reverse("inbox:track", args=[marker])).partition(marker)
+    return start, end
 
 
 def intake_submit(
@@ -247,6 +257,7 @@ def _preview(
         language=submission.language,
         custom_fields=submission.custom_fields,
         now=now,
+        due_times=False,  # ``intake_wait`` fills them if it computes the wait afresh
     )
     incident = incident_for_intake(
         ticket=prepared.ticket,
@@ -255,7 +266,7 @@ def _preview(
         hint=hint,
     )
     if incident is not None:
-        prepared = ticket_prepare_for_incident(prepared, incident)
+        prepared = ticket_prepare_for_incident(prepared, incident, due_times=False)
     return prepared.ticket
 
 
@@ -289,20 +300,21 @@ def _insert(row: Submission, *, attachments: Sequence[UploadedFile]) -> None:
         row.payload["attachments"] = _stage(row.tracking_token, attachments)
     fields = _insert_fields()
     values = [f.get_db_prep_save(getattr(row, f.attname), connection) for f in fields]
+    # Inside a caller's transaction a savepoint keeps a repeated key (IntegrityError) from
+    # aborting it; a request runs in autocommit, where the statements stand alone.
+    guard = transaction.atomic() if connection.in_atomic_block else contextlib.nullcontext()
     if connection.vendor == "postgresql":
-        # Inside a caller's transaction a savepoint keeps a repeated key (IntegrityError) from
-        # aborting it; a request runs in autocommit, where the INSERT is alone.
-        guard = transaction.atomic() if connection.in_atomic_block else contextlib.nullcontext()
         with guard, connection.cursor() as cursor:
             cursor.execute(_insert_sql(connection.vendor), [_ticket_sequence(), *values])
             row.pk = cursor.fetchone()[0]
     else:
-        # Two autocommitted statements, not one transaction: SQLite's single write lock is then
-        # held for one statement at a time, never across Python code, so the web processes
-        # rarely wait on each other (SQLite's busy wait sleeps a whole millisecond and more).
-        # A failed INSERT leaves its reserved id unused, as a follow-up does.
-        guard = transaction.atomic() if connection.in_atomic_block else contextlib.nullcontext()
-        with guard, connection.cursor() as cursor:
+        # Two autocommitted statements under the writer gate (calmdesk/core/sqlite), not one
+        # transaction: SQLite's write lock is held one statement at a time, and other writers
+        # queue on the gate, going on within a fraction of a millisecond of each other
+        # (SQLite's own busy wait sleeps a whole millisecond and more). A failed INSERT leaves
+        # its reserved id unused, as a follow-up does.
+        gated = getattr(connection, "gated", contextlib.nullcontext)
+        with guard, gated(), connection.cursor() as cursor:
             row.pk = _sqlite_reserve_ticket_id(cursor)
             cursor.execute(_insert_sql(connection.vendor), [row.pk, *values])
     row._state.adding = False

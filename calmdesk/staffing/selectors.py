@@ -25,7 +25,11 @@ from calmdesk.incidents.models import Incident
 from calmdesk.sla.calendar import add_working_minutes, working_minutes_between
 from calmdesk.tickets.enums import QUEUE_STATUSES
 from calmdesk.tickets.models import RequestType, Ticket
-from calmdesk.tickets.services import ticket_prepare, ticket_prepare_for_incident
+from calmdesk.tickets.services import (
+    ticket_prepare,
+    ticket_prepare_for_incident,
+    ticket_set_due_times,
+)
 
 # Announced figures, in minutes; beyond the last one, whole weeks.
 WAIT_STEPS = (
@@ -241,10 +245,14 @@ def intake_wait(*, ticket: Ticket, now: datetime) -> WaitEstimate:
     few seconds (``INTAKE_WAIT_SECONDS``): a surge of a thousand requests a second then costs
     each process one count per kind of request and period, not one per request. The queue
     ahead counts the backlog of accepted requests too (``backlog_ahead``), so a wait read a few
-    seconds ago is at most those few seconds' arrivals short, and it is padded anyway."""
+    seconds ago is at most those few seconds' arrivals short, and it is padded anyway.
+    The intake prepares its ticket without due times: they are filled here when the wait is
+    computed afresh, the one time they are needed."""
     waits = _INTAKE_WAITS.get()
     key = (ticket.team_id, ticket.queue_score, ticket.request_type_id, ticket.incident_id)
     estimate = waits.get(key)
     if estimate is None:
+        if ticket.pk is None and ticket.first_reply_due_at is None:
+            ticket_set_due_times(ticket)
         estimate = waits[key] = expected_wait(team=ticket.team, ticket=ticket, now=now)
     return estimate

@@ -113,11 +113,14 @@ def ticket_prepare(
     intake_key: str | None = None,
     team: Team | None = None,
     now: datetime,
+    due_times: bool = True,
 ) -> PreparedTicket:
     """Decide everything about a new ticket (triage, priority, team, due times) without writing.
 
     Reads only cached configuration, so intake can do it before its write transaction.
     ``team``: the channel's team (a mailbox's) for a request whose type does not route it.
+    ``due_times=False`` leaves the due times empty (``ticket_set_due_times`` fills them): the
+    intake's answer needs them only when it computes a wait afresh.
     """
     priority = request_type.default_priority if request_type else Priority.NORMAL
     subject = subject.strip()[:300] or _("(no subject)")
@@ -138,11 +141,19 @@ def ticket_prepare(
     outcome = triage_evaluate(ticket=ticket, text=f"{subject}\n{body_text}", now=now)
     before = _triage_state(ticket)
     _apply_triage_fields(ticket, outcome, include_team=True)
-    _refresh_sla(ticket, start=now, has_alerts=False)
+    if due_times:
+        ticket_set_due_times(ticket)
     return PreparedTicket(ticket=ticket, outcome=outcome, before_triage=before)
 
 
-def ticket_prepare_for_incident(prepared: PreparedTicket, incident: Incident) -> PreparedTicket:
+def ticket_set_due_times(ticket: Ticket) -> None:
+    """The due times of a prepared (unsaved) ticket, from its team and priority."""
+    _refresh_sla(ticket, start=ticket.created_at, has_alerts=False)
+
+
+def ticket_prepare_for_incident(
+    prepared: PreparedTicket, incident: Incident, *, due_times: bool = True
+) -> PreparedTicket:
     """Link a prepared (unsaved) ticket to a crisis incident: route it to the incident's team,
     tag it ``incident-<slug>`` and recompute its due times. The CREATED event records it."""
     ticket = prepared.ticket
@@ -154,7 +165,8 @@ def ticket_prepare_for_incident(prepared: PreparedTicket, incident: Incident) ->
         prepared.outcome.tags.append(tag)
         if not prepared.outcome.matched:
             prepared.outcome.matched.append(f"incident {incident.slug}")
-    _refresh_sla(ticket, start=ticket.created_at, has_alerts=False)
+    if due_times:
+        ticket_set_due_times(ticket)
     return prepared
 
 

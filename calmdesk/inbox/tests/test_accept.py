@@ -8,7 +8,8 @@ from typing import Any
 
 import pytest
 from django.core.files.storage import default_storage
-from django.test import Client
+from django.test import Client, override_settings
+from django.urls import set_script_prefix
 from django.utils import timezone
 from huey.contrib.djhuey import HUEY
 
@@ -23,11 +24,13 @@ from calmdesk.inbox.services import (
     intake_submit,
     submissions_file,
     submissions_sweep,
+    tracking_url,
 )
 from calmdesk.inbox.validation import validate_submission
 from calmdesk.replies.defaults import install_default_templates
 from calmdesk.routing.defaults import install_default_rules
-from calmdesk.staffing.selectors import expected_wait
+from calmdesk.staffing.selectors import _INTAKE_WAITS as intake_wait_cache
+from calmdesk.staffing.selectors import expected_wait, intake_wait
 from calmdesk.tickets.enums import Priority
 from calmdesk.tickets.models import Ticket
 
@@ -351,3 +354,41 @@ def test_on_postgresql_filing_commits_do_not_wait_for_the_disk_and_the_setting_i
         during = setting()
 
     assert (during, setting()) == ("off", "on")
+
+
+def test_the_private_link_follows_the_site_address_and_the_script_prefix(no_worker: Any) -> None:
+    row = accept().submission
+    with override_settings(SITE_URL="https://help.example.com"):
+        assert tracking_url(row) == f"https://help.example.com/t/{row.tracking_token}"
+        set_script_prefix("/desk/")
+        try:
+            assert tracking_url(row) == f"https://help.example.com/desk/t/{row.tracking_token}"
+        finally:
+            set_script_prefix("/")
+    with override_settings(SITE_URL="http://127.0.0.1:9000"):
+        assert tracking_url(row) == f"http://127.0.0.1:9000/t/{row.tracking_token}"
+
+
+def test_the_answer_waits_by_the_due_times_although_the_preview_skips_them(
+    no_worker: Any,
+) -> None:
+    """The intake prepares its ticket without due times; a wait computed afresh fills them, so
+    the queue ahead is counted by due time, as the queue page orders it."""
+    accept(1)
+    assert submissions_file() == 1
+    # An urgent ticket sent earlier but due later (say a policy was shortened since): the
+    # queue shows the new request first, so nothing is ahead of it.
+    Ticket.objects.update(first_reply_due_at=timezone.now() + timedelta(days=30))
+    intake_wait_cache.forget()
+    preview = services._preview(
+        validate_submission(data(2), [], language="en"),
+        channel="form",
+        hint=None,
+        now=timezone.now(),
+    )
+    assert preview.first_reply_due_at is None
+
+    estimate = intake_wait(ticket=preview, now=timezone.now())
+
+    assert preview.first_reply_due_at is not None
+    assert estimate.ahead == 0

@@ -1,0 +1,1 @@
+"""Calmdesk's SQLite database backend: Django's, plus a writer gate (see ``gate.py``)."""
