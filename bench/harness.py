@@ -6,9 +6,11 @@ are, never copied: this module puts that directory on ``sys.path`` and imports `
 
 Every server runs as gunicorn with 2 sync workers on 127.0.0.1, one at a time, and every one
 of them gets the *same* ``DATABASES`` entry: the one ``config/settings.py`` builds from
-``DATABASE_URL`` (SQLite WAL + IMMEDIATE + synchronous=NORMAL, or PostgreSQL with
-CONN_MAX_AGE=60), only the database name differs (see ``bench/bare_settings.py`` and
-``bench/hd_settings.py``).
+``DATABASE_URL`` (SQLite WAL + IMMEDIATE + synchronous=NORMAL, or PostgreSQL; both with
+CONN_MAX_AGE=60 unless ``CONN_MAX_AGE`` is set), only the database name differs (see
+``bench/bare_settings.py`` and ``bench/hd_settings.py``). One exception: on SQLite the bare view
+and django-helpdesk run Django's own backend, without Calmdesk's writer gate
+(``calmdesk/core/sqlite``), unless ``BENCH_GATE_ALL=1``.
 """
 
 from __future__ import annotations
@@ -243,13 +245,19 @@ class DbConfig:
         out = subprocess.run(
             [CD_PY, "-c", code], cwd=REPO, env=env, check=True, capture_output=True, text=True
         ).stdout
-        return out.strip().splitlines()[-1]
+        settings = json.loads(out.strip().splitlines()[-1])
+        # The bare view and django-helpdesk run Django's own SQLite backend with the same
+        # OPTIONS: the writer gate is Calmdesk's code (BENCH_GATE_ALL=1 lends it to them).
+        gate_all = os.environ.get("BENCH_GATE_ALL") == "1"
+        if which != "calmdesk" and settings["ENGINE"] == "calmdesk.core.sqlite" and not gate_all:
+            settings["ENGINE"] = "django.db.backends.sqlite3"
+        return json.dumps(settings)
 
     def bare_env(self) -> dict[str, str]:
         return dict(
             common.BASE_ENV,
             DJANGO_SETTINGS_MODULE="bare_settings",
-            PYTHONPATH=f"{ANCHORS_SRC / 'bareproj'}:{BENCH}",
+            PYTHONPATH=f"{ANCHORS_SRC / 'bareproj'}:{BENCH}:{REPO}",
             BENCH_DATABASE_JSON=self.database_json("bare"),
             PYTHONDONTWRITEBYTECODE="1",
         )
@@ -258,7 +266,7 @@ class DbConfig:
         return dict(
             common.BASE_ENV,
             DJANGO_SETTINGS_MODULE="hd_settings",
-            PYTHONPATH=f"{ANCHORS_SRC / 'hdproj'}:{BENCH}",
+            PYTHONPATH=f"{ANCHORS_SRC / 'hdproj'}:{BENCH}:{REPO}",
             BENCH_DATABASE_JSON=self.database_json("helpdesk"),
             PYTHONDONTWRITEBYTECODE="1",
         )
