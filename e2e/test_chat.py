@@ -148,3 +148,50 @@ def test_the_widget_is_right_to_left_in_persian(
     # The widget's styles stay in its shadow root: the host page's heading is untouched.
     assert page.evaluate("getComputedStyle(document.querySelector('h1')).position") == "static"
     context.close()
+
+
+def test_a_chat_started_before_the_socket_is_ready_starts_once_it_is(
+    desk: Any,
+    host_site: Any,  # noqa: F811
+    browser: Any,
+) -> None:
+    # A quick visitor (or a slow connection): the pre-chat form is on screen from the widget's
+    # configuration before the websocket's hello has come back. The server's frames are held
+    # back until the visitor has pressed Start, then let through.
+    sockets: list[Any] = []
+    held: list[Any] = []
+    holding = True
+
+    def hold_the_server(ws: Any) -> None:
+        def from_server(message: Any) -> None:
+            if holding:
+                held.append(message)
+            else:
+                ws.send(message)
+
+        ws.connect_to_server().on_message(from_server)
+        sockets.append(ws)
+
+    context = browser.new_context(locale="en-GB")
+    shop = context.new_page()
+    shop.set_default_timeout(TIMEOUT)
+    shop.route_web_socket(re.compile(r".*/ws/chat/ferries/$"), hold_the_server)
+    shop.goto(host_site.url)
+    shop.locator("#calmdesk-chat .launcher").click()
+    shop.locator("#calmdesk-chat .note.wait").wait_for()
+    shop.fill("#calmdesk-chat input[name=name]", "Ona Petraitė")
+    shop.fill("#calmdesk-chat input[name=email]", "ona@example.com")
+    shop.fill("#calmdesk-chat textarea[name=text]", "Is the night ferry to Kiel on time?")
+    shop.locator("#calmdesk-chat button", has_text="Start the chat").click()
+    shop.wait_for_timeout(500)
+    assert not Ticket.objects.exists()
+    assert len(sockets) == 1, "the widget opened no socket"
+
+    # The hello comes back: the start goes, and the chat begins with the visitor's message.
+    holding = False
+    for message in held:
+        sockets[0].send(message)
+    shop.locator("#calmdesk-chat li.m.visitor[data-id]", has_text="night ferry").wait_for()
+    assert Ticket.objects.get().channel == Channel.CHAT
+    assert ChatSession.objects.get().name == "Ona Petraitė"
+    context.close()

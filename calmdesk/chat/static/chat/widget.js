@@ -202,12 +202,16 @@
       error.hidden = true;
       start.disabled = true;
       var id = random(12);
-      pending[id] = { text: text.value.trim(), start: true, onError: function (msg) {
+      // Kept until the server acknowledges it: a visitor quicker than the socket's hello (or
+      // whose connection drops) has it sent on the next hello, never lost (the server keys it
+      // by id, so a resend starts one chat).
+      var frame = { type: "start", id: id, name: name.value, email: email.value, text: text.value, page: location.href };
+      pending[id] = { text: text.value.trim(), start: true, frame: frame, onError: function (msg) {
         start.disabled = false;
         error.textContent = msg;
         error.hidden = false;
       } };
-      send({ type: "start", id: id, name: name.value, email: email.value, text: text.value, page: location.href });
+      send(frame);
     });
     introEl.appendChild(form);
     bodyEl.appendChild(introEl);
@@ -407,6 +411,9 @@
       pingTimer = setInterval(function () { send({ type: "ping" }); }, (config.heartbeat || 25) * 1000);
       config.wait = ev.wait;
       config.busy = ev.busy;
+      // A start that has not been acknowledged yet (sent before this hello, or lost with the
+      // previous connection) goes now.
+      Object.keys(pending).forEach(function (id) { if (pending[id].frame) send(pending[id].frame); });
       if (ev.session) {
         showChat(ev.session, ev.messages);
         // Messages typed while the connection was down go now (same id: never stored twice).
