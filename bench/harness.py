@@ -572,6 +572,11 @@ def repeat(
             flush=True,
         )
     keys = [*KEYS, *(k for name in counted for k in (f"{name}_per_s", name)), *gauges]
+    return medians(runs, keys)
+
+
+def medians(runs: list[dict[str, object]], keys: list[str]) -> dict[str, object]:
+    """The median of each figure over ``runs``, taken separately, and the runs themselves."""
     med: dict[str, object] = {k: statistics.median(float(r[k]) for r in runs) for k in keys}
     med["runs"] = [{k: round(float(r[k]), 2) for k in keys} for r in runs]
     return med

@@ -2,7 +2,7 @@
 
 usage: .venv/bin/python bench/run_intake.py --db sqlite|pg [--runs 3] [--secs 10] [--conns 8]
                                             [--only bare,calmdesk,helpdesk,worker]
-                                            [--file-limit 5000]
+                                            [--file-limit 5000] [--sequential]
 
 In one run, on the same database setting and the same server (gunicorn, 2 sync workers):
   1. bare Django insert view (the anchors' ``bareproj``): POST /rows/ JSON → one row → 201
@@ -18,9 +18,14 @@ In one run, on the same database setting and the same server (gunicorn, 2 sync w
      (``manage.py run_huey``, same environment): accepted/s, tickets filed/s during each run,
      and after the last run the time until nothing waits to be filed (at most 120 s)
   6. django-helpdesk 2.6.1 (the anchors' ``hdproj``): its public form and its DRF API
-Each server runs alone, on a database of its own created fresh for the run. The figure is the
-number of rows really created per second (counted in the database; for Calmdesk the accepted
-``inbox_submission`` rows), median of ``--runs``.
+Each server is under load alone, on a database of its own created fresh for the run. The
+figure is the number of rows really created per second (counted in the database; for Calmdesk
+the accepted ``inbox_submission`` rows), median of ``--runs``.
+With both ``bare`` and ``calmdesk`` (the default), 1.–3. run interleaved: both servers up, and
+``--runs`` rounds of bare / API / form (the order rotated each round). The ratio to the bare
+view is taken within each round and its median reported, so a slow spell of the machine (this
+VM's CPU speed drifts by ±10 % from minute to minute) lowers both sides of a ratio alike;
+``--sequential`` measures all of bare's runs first, then Calmdesk's, as before.
 The first measurement starts once the 1-minute load average is below 1.0 (waiting at most 10
 minutes; ``BENCH_NO_WAIT=1`` skips the wait); the load average at the start of each is recorded.
 Results: $CDBENCH_DIR/results/intake_<db>.json (default /tmp/cdbench).
@@ -32,6 +37,7 @@ import argparse
 import html.parser
 import json
 import re
+import statistics
 import time
 import urllib.parse
 import urllib.request
@@ -56,6 +62,12 @@ ap.add_argument(
     default=5000,
     help="filing: file this many of the accepted backlog (0: all of it; the rest must stay "
     "'received', intact)",
+)
+ap.add_argument(
+    "--sequential",
+    action="store_true",
+    help="measure the bare view's runs, then Calmdesk's (default with both: interleaved "
+    "rounds, bare / API / form in turn, so a drift of the machine hits every side alike)",
 )
 ap.add_argument(
     "--redis-url",
@@ -110,30 +122,68 @@ def measure(label: str, which: str, fn, **counting) -> dict[str, object]:
     return r
 
 
+def measure_interleaved(loads: list[tuple[str, str, str, object]]) -> dict[str, object]:
+    """Every load once per round, ``--runs`` rounds, the order rotated each round (servers
+    all up, idle but for the one under load). ``loads``: (result key, label, database, load
+    as for ``measure``). Each key gets the medians of its rounds, as ``measure`` gives; the
+    ratio of each load to the first one is taken within each round, and its median reported
+    under ``ratios`` (a slow spell of the machine lowers both sides of a round alike)."""
+    load_start = h.wait_quiet()
+    print(f"  interleaved: load average at start {load_start}", flush=True)
+    for _key, _label, _which, fn in loads:
+        fn(conns=2, secs=2)()  # type: ignore[operator]  # every worker warm first
+    rounds: dict[str, list[dict[str, object]]] = {key: [] for key, *_ in loads}
+    for i in range(a.runs):
+        shift = i % len(loads)
+        for key, label, which, fn in loads[shift:] + loads[:shift]:
+            r = h.repeat(
+                1,
+                fn(conns=a.conns, secs=a.secs),  # type: ignore[operator]
+                f"{label} round{i + 1}",
+                created=lambda which=which: cfg.count(which),
+            )
+            rounds[key].append(r["runs"][0])  # type: ignore[index]
+    out: dict[str, object] = {}
+    keys = list(rounds[loads[0][0]][0])
+    for key, runs in rounds.items():
+        out[key] = {**h.medians(runs, keys), "load_avg_start": load_start, "interleaved": True}
+    base = rounds[loads[0][0]]
+    ratios: dict[str, object] = {}
+    for key, runs in list(rounds.items())[1:]:
+        each = [
+            round(r["created_per_s"] / b["created_per_s"], 3)  # type: ignore[operator]
+            for r, b in zip(runs, base, strict=True)
+        ]
+        ratios[key] = {"of": loads[0][0], "median": statistics.median(each), "rounds": each}
+    out["ratios"] = ratios
+    out[loads[-1][0]]["load_avg_after"] = h.load_average()  # type: ignore[index]
+    return out
+
+
 # ---------------------------------------------------------------------------------------------
 # 1. bare insert view
 # ---------------------------------------------------------------------------------------------
-if "bare" in only:
+def bare_load(url: str):
+    return lambda conns, secs: (
+        lambda: h.wrk(
+            url,
+            "/rows/",
+            method="POST",
+            ctype="application/json",
+            body='{"subject":"hello __U__","body":"x"}',
+            conns=conns,
+            secs=secs,
+        )
+    )
+
+
+interleave = {"bare", "calmdesk"} <= only and not a.sequential
+if "bare" in only and not interleave:
     print(f"== bare insert view / {a.db}", flush=True)
     h.prepare_bare(cfg)
     srv = h.start_server(cfg, "bare")
     try:
-        url = h.base_url("bare")
-        results["bare_insert"] = measure(
-            "bare POST /rows/",
-            "bare",
-            lambda conns, secs: (
-                lambda: h.wrk(
-                    url,
-                    "/rows/",
-                    method="POST",
-                    ctype="application/json",
-                    body='{"subject":"hello __U__","body":"x"}',
-                    conns=conns,
-                    secs=secs,
-                )
-            ),
-        )
+        results["bare_insert"] = measure("bare POST /rows/", "bare", bare_load(h.base_url("bare")))
     finally:
         srv.stop()
 
@@ -348,54 +398,74 @@ def drain(limit: float = 120.0, poll: float = 0.5) -> dict[str, object]:
     return r
 
 
-if "calmdesk" in only:
-    print(f"== calmdesk / {a.db} (redis: {redis or 'none'})", flush=True)
-    h.prepare_calmdesk(cfg)
-    cfg.analyze("calmdesk")  # planner statistics, as the worker's hourly refresh would have
-    srv = h.start_server(cfg, "calmdesk")
+def form_load(url: str):
+    browser = h.Browser(url)
+    fbody = form_body(browser.get("/help"))
+    cookie = browser.cookie_header()
+    return lambda conns, secs: (
+        lambda: h.wrk(
+            url,
+            "/help",
+            method="POST",
+            ctype="application/x-www-form-urlencoded",
+            body=fbody,
+            cookie=cookie,
+            conns=conns,
+            secs=secs,
+        )
+    )
+
+
+def calmdesk_loads(url: str) -> list[tuple[str, str, str, object]]:
+    """The API and form loads that can run (a missing one is recorded as missing)."""
+    loads: list[tuple[str, str, str, object]] = []
     try:
-        url = h.base_url("calmdesk")
-        try:
-            body = api_body()
-        except Exception as exc:  # the endpoint is not there (yet)
-            print(f"  API intake not available: {exc}", flush=True)
-            results["calmdesk_api"] = {"missing": str(exc)}
-        else:
-            results["calmdesk_api"] = measure(
-                "calmdesk POST /api/v1/requests", "calmdesk", api_load(url, body)
-            )
-        try:
-            browser = h.Browser(url)
-            page = browser.get("/help")
-            fbody = form_body(page)
-            cookie = browser.cookie_header()
-        except Exception as exc:
-            print(f"  form intake not available: {exc}", flush=True)
-            results["calmdesk_form"] = {"missing": str(exc)}
-        else:
-            results["calmdesk_form"] = measure(
-                "calmdesk POST /help",
+        loads.append(
+            (
+                "calmdesk_api",
+                "calmdesk POST /api/v1/requests",
                 "calmdesk",
-                lambda conns, secs: (
-                    lambda: h.wrk(
-                        url,
-                        "/help",
-                        method="POST",
-                        ctype="application/x-www-form-urlencoded",
-                        body=fbody,
-                        cookie=cookie,
-                        conns=conns,
-                        secs=secs,
-                    )
-                ),
+                api_load(url, api_body()),
             )
+        )
+    except Exception as exc:  # the endpoint is not there (yet)
+        print(f"  API intake not available: {exc}", flush=True)
+        results["calmdesk_api"] = {"missing": str(exc)}
+    try:
+        loads.append(("calmdesk_form", "calmdesk POST /help", "calmdesk", form_load(url)))
+    except Exception as exc:
+        print(f"  form intake not available: {exc}", flush=True)
+        results["calmdesk_form"] = {"missing": str(exc)}
+    return loads
+
+
+if "calmdesk" in only:
+    servers = []
+    try:
+        if interleave:
+            print(f"== bare insert view, Calmdesk API and form, interleaved / {a.db}", flush=True)
+            h.prepare_bare(cfg)
+            servers.append(h.start_server(cfg, "bare"))
+        else:
+            print(f"== calmdesk / {a.db} (redis: {redis or 'none'})", flush=True)
+        h.prepare_calmdesk(cfg)
+        cfg.analyze("calmdesk")  # planner statistics, as the worker's hourly refresh would have
+        servers.append(h.start_server(cfg, "calmdesk"))
+        loads = calmdesk_loads(h.base_url("calmdesk"))
+        if interleave:
+            bare = ("bare_insert", "bare POST /rows/", "bare", bare_load(h.base_url("bare")))
+            results.update(measure_interleaved([bare, *loads]))
+        else:
+            for key, label, which, load in loads:
+                results[key] = measure(label, which, load)
         # Before filing: what intake itself wrote to the outbox (the acknowledgement comes
         # with the filing).
         results["calmdesk_outbox_rows"] = cfg.scalar(
             "calmdesk", "SELECT count(*) FROM core_outboxmessage"
         )
     finally:
-        srv.stop()
+        for srv in servers:
+            srv.stop()
     results["calmdesk_filing"] = measure_filing()
 
 
@@ -470,10 +540,18 @@ if redis:  # drop what the bench queued in Redis (only the bench's own keys)
 
 path = h.save(f"intake_{a.db}.json", res)
 bare = results.get("bare_insert", {})
+ratios: dict[str, dict] = results.get("ratios", {})  # type: ignore[assignment]
 for key, val in results.items():
     if isinstance(val, dict) and "created_per_s" in val:
         ratio = ""
-        if isinstance(bare, dict) and bare.get("created_per_s"):
+        paired = ratios.get(key)
+        if paired:
+            ratio = (
+                f"  = {100 * paired['median']:.0f}% of bare (median of the rounds' ratios: "
+                + ", ".join(f"{100 * x:.0f}" for x in paired["rounds"])
+                + ")"
+            )
+        elif isinstance(bare, dict) and bare.get("created_per_s"):
             ratio = f"  = {100 * val['created_per_s'] / bare['created_per_s']:.0f}% of bare"
         print(
             f"{a.db:6} {key:19} {val['created_per_s']:8.1f} created/s  p50 {val['p50_ms']:.1f} ms"
