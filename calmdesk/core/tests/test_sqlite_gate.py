@@ -199,3 +199,15 @@ def test_the_test_suites_in_memory_database_has_no_gate(db):
     if connection.vendor != "sqlite":
         pytest.skip("SQLite only")
     assert getattr(connection, "writer_gate", None) is None
+
+
+def test_remembered_statements_keep_their_parameters_and_literal_percent_signs(db):
+    if connection.vendor != "sqlite":
+        pytest.skip("SQLite only")
+    rows = ", ".join(["(%s)"] * 1500)  # too long to be remembered: converted each time
+    with connection.cursor() as cursor:
+        for word in ("calm", "desk"):  # the second run takes the remembered statement
+            cursor.execute("SELECT %s || '%%', 'a%%b'", [word])
+            assert cursor.fetchone() == (f"{word}%", "a%b")
+            cursor.execute(f"SELECT sum(column1) FROM (VALUES {rows})", [1] * 1500)  # noqa: S608
+            assert cursor.fetchone() == (1500,)
