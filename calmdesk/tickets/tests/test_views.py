@@ -734,3 +734,28 @@ def test_acknowledging_an_alert_clears_the_badge(
     assert alert.acknowledged_at is not None
     assert "Alert acknowledged." in response.content.decode()
     assert agent_client.get(reverse("tickets:queue")).context["open_alerts"] == 0
+
+
+def test_without_htmx_an_action_says_what_it_did_once_on_the_next_page(
+    agent_client: Client, agent: Any, refund: Any
+) -> None:
+    from calmdesk.sla.defaults import install_default_policies
+    from calmdesk.sla.models import Alert
+    from calmdesk.sla.services import sla_raise_due_alerts
+
+    install_default_policies()
+    start = timezone.now() - timedelta(days=4)
+    ticket = make_ticket(request_type=refund, now=start)
+    with time_machine.travel(start + timedelta(minutes=1)):
+        ticket_change_priority(ticket=ticket, priority=Priority.URGENT, actor=None)
+    sla_raise_due_alerts(now=timezone.now())
+    alert = Alert.objects.get(ticket=ticket)
+    detail = reverse("tickets:detail", args=[ticket.pk])
+
+    response = agent_client.post(
+        reverse("tickets:alert_acknowledge", args=[ticket.pk, alert.pk]), follow=True
+    )
+
+    assert response.redirect_chain == [(detail, 302)]
+    assert "Alert acknowledged." in response.content.decode()
+    assert "Alert acknowledged." not in agent_client.get(detail).content.decode()
