@@ -163,18 +163,17 @@ def measure_interleaved(loads: list[tuple[str, str, str, object]]) -> dict[str, 
 # ---------------------------------------------------------------------------------------------
 # 1. bare insert view
 # ---------------------------------------------------------------------------------------------
-def bare_load(url: str):
+def post_load(url: str, path: str, ctype: str, body: str, **wrk: str):
+    """A load as ``measure`` takes it: ``(conns, secs)`` → one wrk run of POSTs to ``path``."""
     return lambda conns, secs: (
         lambda: h.wrk(
-            url,
-            "/rows/",
-            method="POST",
-            ctype="application/json",
-            body='{"subject":"hello __U__","body":"x"}',
-            conns=conns,
-            secs=secs,
+            url, path, method="POST", ctype=ctype, body=body, conns=conns, secs=secs, **wrk
         )
     )
+
+
+def bare_load(url: str):
+    return post_load(url, "/rows/", "application/json", '{"subject":"hello __U__","body":"x"}')
 
 
 interleave = {"bare", "calmdesk"} <= only and not a.sequential
@@ -278,17 +277,8 @@ def api_body() -> str:
 
 
 def api_load(url: str, body: str):
-    return lambda conns, secs: (
-        lambda: h.wrk(
-            url,
-            "/api/v1/requests",
-            method="POST",
-            ctype="application/json",
-            body=body,
-            headers="Idempotency-Key: __U__",
-            conns=conns,
-            secs=secs,
-        )
+    return post_load(
+        url, "/api/v1/requests", "application/json", body, headers="Idempotency-Key: __U__"
     )
 
 
@@ -402,18 +392,7 @@ def form_load(url: str):
     browser = h.Browser(url)
     fbody = form_body(browser.get("/help"))
     cookie = browser.cookie_header()
-    return lambda conns, secs: (
-        lambda: h.wrk(
-            url,
-            "/help",
-            method="POST",
-            ctype="application/x-www-form-urlencoded",
-            body=fbody,
-            cookie=cookie,
-            conns=conns,
-            secs=secs,
-        )
-    )
+    return post_load(url, "/help", "application/x-www-form-urlencoded", fbody, cookie=cookie)
 
 
 def calmdesk_loads(url: str) -> list[tuple[str, str, str, object]]:

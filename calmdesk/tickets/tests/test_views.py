@@ -709,9 +709,8 @@ def test_attachment_downloads_for_agents_only_as_a_sandboxed_attachment(
     assert url in agent_client.get(reverse("tickets:detail", args=[ticket.pk])).content.decode()
 
 
-def test_acknowledging_an_alert_clears_the_badge(
-    agent_client: Client, agent: Any, refund: Any
-) -> None:
+def _ticket_with_an_alert(refund: Any) -> tuple[Ticket, Any]:
+    """An urgent ticket unanswered for four days: its alert has been raised."""
     from calmdesk.sla.defaults import install_default_policies
     from calmdesk.sla.models import Alert
     from calmdesk.sla.services import sla_raise_due_alerts
@@ -722,7 +721,13 @@ def test_acknowledging_an_alert_clears_the_badge(
     with time_machine.travel(start + timedelta(minutes=1)):
         ticket_change_priority(ticket=ticket, priority=Priority.URGENT, actor=None)
     sla_raise_due_alerts(now=timezone.now())
-    alert = Alert.objects.get(ticket=ticket)
+    return ticket, Alert.objects.get(ticket=ticket)
+
+
+def test_acknowledging_an_alert_clears_the_badge(
+    agent_client: Client, agent: Any, refund: Any
+) -> None:
+    ticket, alert = _ticket_with_an_alert(refund)
     page = agent_client.get(reverse("tickets:detail", args=[ticket.pk])).content.decode()
     ack_url = reverse("tickets:alert_acknowledge", args=[ticket.pk, alert.pk])
     assert ack_url in page
@@ -739,17 +744,7 @@ def test_acknowledging_an_alert_clears_the_badge(
 def test_without_htmx_an_action_says_what_it_did_once_on_the_next_page(
     agent_client: Client, agent: Any, refund: Any
 ) -> None:
-    from calmdesk.sla.defaults import install_default_policies
-    from calmdesk.sla.models import Alert
-    from calmdesk.sla.services import sla_raise_due_alerts
-
-    install_default_policies()
-    start = timezone.now() - timedelta(days=4)
-    ticket = make_ticket(request_type=refund, now=start)
-    with time_machine.travel(start + timedelta(minutes=1)):
-        ticket_change_priority(ticket=ticket, priority=Priority.URGENT, actor=None)
-    sla_raise_due_alerts(now=timezone.now())
-    alert = Alert.objects.get(ticket=ticket)
+    ticket, alert = _ticket_with_an_alert(refund)
     detail = reverse("tickets:detail", args=[ticket.pk])
 
     response = agent_client.post(
