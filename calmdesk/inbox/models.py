@@ -229,6 +229,19 @@ class Submission(models.Model):
                 name="submission_backlog_idx",
                 condition=models.Q(state__in=["received"]),
             ),
+            # The minute sweep: claims of a worker that died (a handful of rows at any time).
+            models.Index(
+                fields=["claimed_at"],
+                name="submission_filing_idx",
+                condition=models.Q(state__in=["filing"]),
+            ),
+            # The daily purge of filed rows past their retention (written when a row is filed,
+            # not when it is accepted: the intake's insert does not pay for it).
+            models.Index(
+                fields=["received_at"],
+                name="submission_filed_idx",
+                condition=models.Q(state__in=["filed"]),
+            ),
         ]
 
     def __str__(self) -> str:

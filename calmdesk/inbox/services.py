@@ -645,18 +645,30 @@ def submissions_sweep(*, now: datetime | None = None) -> int:
     """Periodic: hand back the rows of a worker that died mid-batch and file what is left
     (a lost task, a queue that was down). Returns how many were filed."""
     now = now or timezone.now()
+    # The condition stated literally: SQLite uses the partial index only then (core.lookups).
     Submission.objects.filter(
-        state=SubmissionState.FILING, claimed_at__lt=now - FILING_STALE_CLAIM
+        state__literal_in=[SubmissionState.FILING], claimed_at__lt=now - FILING_STALE_CLAIM
     ).update(state=SubmissionState.RECEIVED, claim="")
     return submissions_file()
 
 
-def submissions_purge(*, now: datetime | None = None) -> int:
-    """Delete filed rows older than SUBMISSION_RETENTION; failed and waiting ones stay."""
+PURGE_BATCH = 2000
+
+
+def submissions_purge(*, now: datetime | None = None, batch: int = PURGE_BATCH) -> int:
+    """Delete filed rows older than SUBMISSION_RETENTION; failed and waiting ones stay.
+
+    Found through their partial index, and deleted ``batch`` rows per statement: after a surge
+    the purge has millions of rows to delete, and one statement would hold the write lock
+    (on SQLite, the whole database) while new requests wait to be accepted."""
     now = now or timezone.now()
-    deleted, _by_model = Submission.objects.filter(
-        state=SubmissionState.FILED, received_at__lt=now - SUBMISSION_RETENTION
-    ).delete()
+    old = Submission.objects.filter(
+        state__literal_in=[SubmissionState.FILED], received_at__lt=now - SUBMISSION_RETENTION
+    )
+    deleted = 0
+    while ids := list(old.values_list("pk", flat=True)[:batch]):
+        count, _by_model = Submission.objects.filter(pk__in=ids).delete()
+        deleted += count
     return deleted
 
 

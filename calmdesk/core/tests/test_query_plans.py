@@ -54,6 +54,17 @@ def test_the_outbox_sweep_reads_its_partial_index() -> None:
     assert "outbox_due_idx" in plan(due.filter(status="pending"))
 
 
+def test_the_submission_sweep_and_purge_read_their_partial_indexes() -> None:
+    from calmdesk.inbox.models import Submission
+
+    now = timezone.now()
+    stale = Submission.objects.filter(state__literal_in=["filing"], claimed_at__lt=now)
+    old = Submission.objects.filter(state__literal_in=["filed"], received_at__lt=now)
+
+    assert "submission_filing_idx" in plan(stale)
+    assert "submission_filed_idx" in plan(old.values("pk")[:2000])
+
+
 def test_the_dedup_finds_tickets_by_booking_reference_through_its_index(
     django_assert_num_queries: Any,
 ) -> None:

@@ -8,7 +8,9 @@ from typing import Any
 
 import pytest
 from django.core.files.storage import default_storage
+from django.db import connection
 from django.test import Client, override_settings
+from django.test.utils import CaptureQueriesContext
 from django.urls import set_script_prefix
 from django.utils import timezone
 from huey.contrib.djhuey import HUEY
@@ -329,6 +331,22 @@ def test_filed_rows_are_deleted_after_their_retention_and_the_rest_stay(no_worke
         old_failed.submission.pk,
     }
     assert Ticket.objects.count() == 3
+
+
+def test_a_large_purge_deletes_in_short_batches(no_worker: Any) -> None:
+    rows = [accept(n) for n in range(6)]
+    submissions_file()
+    long_ago = timezone.now() - services.SUBMISSION_RETENTION - timedelta(days=1)
+    Submission.objects.filter(pk__in=[r.submission.pk for r in rows[:5]]).update(
+        received_at=long_ago
+    )
+
+    with CaptureQueriesContext(connection) as captured:
+        assert services.submissions_purge(batch=2) == 5
+
+    deletes = [q for q in captured.captured_queries if q["sql"].startswith("DELETE")]
+    assert len(deletes) == 3  # 2 + 2 + 1: the write lock is never held for the whole purge
+    assert list(Submission.objects.values_list("pk", flat=True)) == [rows[5].submission.pk]
 
 
 def test_an_unknown_private_link_is_not_found(client: Client) -> None:
