@@ -310,7 +310,8 @@ def _insert(row: Submission, *, attachments: Sequence[UploadedFile]) -> None:
             cursor.execute(_insert_sql(connection.vendor), [_ticket_sequence(), *values])
             row.pk = cursor.fetchone()[0]
     else:
-        # Two autocommitted statements under the writer gate (calmdesk/core/sqlite), not one
+        # The id reserved (in a surge, from this process's block: no statement at all) and the
+        # INSERT, autocommitted under the writer gate (calmdesk/core/sqlite), not in one
         # transaction: SQLite's write lock is held one statement at a time, and other writers
         # queue on the gate, going on within a fraction of a millisecond of each other
         # (SQLite's own busy wait sleeps a whole millisecond and more). A failed INSERT leaves
