@@ -3,7 +3,7 @@
 Calmdesk opens its transactions with ``BEGIN IMMEDIATE`` (the write lock at once, see
 ``config/settings.py``): the gate is taken just before and let go at the commit or rollback.
 A single statement in autocommit mode is not gated (SQLite's lock alone orders it) unless a
-service asks for the gate with ``gated()``, as the intake does for its two statements.
+service asks for the gate with ``gated()``, as the intake does for its id and its insert.
 In-memory databases have no file to gate on and behave exactly as Django's.
 """
 

@@ -101,7 +101,9 @@ def test_a_forked_process_does_not_use_its_parents_block(monkeypatch: pytest.Mon
     assert child == [parent[-1] + 2]  # not the parent's leftover parent[-1] + 1
 
 
-def test_a_burst_of_requests_makes_one_counter_update_for_several_requests() -> None:
+def test_a_burst_of_requests_makes_one_counter_update_for_several_requests(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     install_default_form()
     install_default_rules()
     departure = (timezone.localdate() + timedelta(days=3)).isoformat()
@@ -118,7 +120,8 @@ def test_a_burst_of_requests_makes_one_counter_update_for_several_requests() -> 
         submission = validate_submission(data, [], language="lt")
         return intake_accept(submission=submission, file=False).submission
 
-    services._SQLITE_TICKET_IDS = TicketIdBlocks()  # a process that has not reserved yet
+    # A process that has not reserved yet (the module's own blocks are left as they were).
+    monkeypatch.setattr(services, "_SQLITE_TICKET_IDS", TicketIdBlocks())
     with CaptureQueriesContext(connection) as captured:
         rows = [request(n) for n in range(15)]
 
