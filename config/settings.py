@@ -83,14 +83,16 @@ MIDDLEWARE = [
     "whitenoise.middleware.WhiteNoiseMiddleware",
     # The crisis page and its feed from the cache, before sessions, auth and CSRF run.
     "calmdesk.incidents.middleware.CrisisPageCacheMiddleware",
-    "django.contrib.sessions.middleware.SessionMiddleware",
-    "django.middleware.locale.LocaleMiddleware",
+    # Site-only: sessions, CSRF, the user, messages and HTMX let /api/ through untouched (the
+    # API is stateless JSON with bearer tokens; calmdesk/core/middleware.py).
+    "calmdesk.core.middleware.SiteSessionMiddleware",
+    "calmdesk.core.middleware.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
-    "django.middleware.csrf.CsrfViewMiddleware",
-    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "calmdesk.core.middleware.SiteCsrfViewMiddleware",
+    "calmdesk.core.middleware.SiteAuthenticationMiddleware",
     "calmdesk.core.middleware.LazyMessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
-    "django_htmx.middleware.HtmxMiddleware",
+    "calmdesk.core.middleware.SiteHtmxMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"
