@@ -7,6 +7,7 @@ from django.db import models
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
+from calmdesk.core.fields import RowIdBigIntegerField
 from calmdesk.core.config_cache import InvalidatesConfig
 from calmdesk.tickets.models import format_reference
 
@@ -176,7 +177,7 @@ class Submission(models.Model):
     leaves its reserved id unused; ``ticket`` then names the ticket it went to.
     """
 
-    id = models.BigIntegerField(_("reserved ticket id"), primary_key=True)
+    id = RowIdBigIntegerField(_("reserved ticket id"), primary_key=True)
     received_at = models.DateTimeField(_("received"))
     channel = models.CharField(_("channel"), max_length=20)
     intake_key = models.CharField(max_length=80, unique=True, null=True, blank=True)
