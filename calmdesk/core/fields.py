@@ -7,7 +7,7 @@ from typing import Any
 from django.db import models
 
 
-class RowIdBigIntegerField(models.BigIntegerField):  # type: ignore[type-arg]
+class RowIdBigIntegerField(models.BigIntegerField):
     """A 64-bit primary key the application assigns itself, stored on SQLite as the table's
     ``rowid``.
 
