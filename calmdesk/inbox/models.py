@@ -7,8 +7,8 @@ from django.db import models
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
-from calmdesk.core.fields import RowIdBigIntegerField
 from calmdesk.core.config_cache import InvalidatesConfig
+from calmdesk.core.fields import RowIdBigIntegerField
 from calmdesk.tickets.models import format_reference
 
 

@@ -19,7 +19,7 @@ import os
 import threading
 import time
 import uuid
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -27,7 +27,7 @@ from typing import Any
 from django.conf import settings
 from django.core.files.storage import default_storage
 from django.core.files.uploadedfile import UploadedFile
-from django.db import IntegrityError, connection, transaction
+from django.db import IntegrityError, connection, models, transaction
 from django.db.models import Field
 from django.urls import get_script_prefix, reverse
 from django.utils import timezone
@@ -300,8 +300,7 @@ def _insert(row: Submission, *, attachments: Sequence[UploadedFile]) -> None:
     a surge makes per request, and the ORM's insert machinery cost a fifth of it."""
     if attachments:
         row.payload["attachments"] = _stage(row.tracking_token, attachments)
-    fields = _insert_fields()
-    values = [f.get_db_prep_save(getattr(row, f.attname), connection) for f in fields]
+    values = [prepare(getattr(row, attname)) for attname, prepare in _insert_preparers()]
     # Inside a caller's transaction a savepoint keeps a repeated key (IntegrityError) from
     # aborting it; a request runs in autocommit, where the statements stand alone.
     guard = transaction.atomic() if connection.in_atomic_block else contextlib.nullcontext()
@@ -350,6 +349,38 @@ _INSERT_FIELD_NAMES = (
 @functools.cache
 def _insert_fields() -> tuple[Field[Any, Any], ...]:
     return tuple(Submission._meta.get_field(name) for name in _INSERT_FIELD_NAMES)  # type: ignore[misc]
+
+
+# Fields whose ``get_db_prep_save`` returns a str, an int or None as it is given.
+_PLAIN_FIELDS = (
+    models.CharField,
+    models.TextField,
+    models.IntegerField,
+    models.PositiveIntegerField,
+    models.PositiveSmallIntegerField,
+)
+
+
+def _as_is(value: Any) -> Any:
+    return value
+
+
+@functools.cache
+def _insert_preparers() -> tuple[tuple[str, Callable[[Any], Any]], ...]:
+    """Per column of the insert, the row's attribute and how its value goes to the driver:
+    text, integers and the team's id as they are (the row is built here from str and int
+    values), dates and JSON through their fields, as the ORM would."""
+
+    def through(field: Field[Any, Any]) -> Callable[[Any], Any]:
+        return lambda value: field.get_db_prep_save(value, connection)
+
+    return tuple(
+        (
+            f.attname,
+            _as_is if type(f) in _PLAIN_FIELDS or isinstance(f, models.ForeignKey) else through(f),
+        )
+        for f in _insert_fields()
+    )
 
 
 @functools.cache

@@ -5,6 +5,7 @@ Views parse, authorise, call one service or selector and render. They work witho
 
 from __future__ import annotations
 
+import functools
 import time
 import uuid
 from collections.abc import Callable
@@ -16,7 +17,8 @@ from django.core.files.uploadedfile import UploadedFile
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.http.response import HttpResponseBase
 from django.shortcuts import render
-from django.urls import reverse
+from django.urls import get_script_prefix, reverse
+from django.utils.cache import add_never_cache_headers
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
@@ -97,16 +99,45 @@ def _rate_limited(request: HttpRequest) -> HttpResponse:
 # ------------------------------------------------------------------------------------------
 
 
-# never_cache: a form restored by the Back button must not reuse a spent single-use token.
+def _form_not_cached(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+    """``never_cache`` for the form's pages: a form restored by the Back button must not reuse
+    a spent single-use token. The 303 that answers an accepted request is left as it is: a
+    redirect without freshness information is never stored by a browser or a cache (RFC 9111),
+    and its no-cache headers were a few per cent of an accepted request in a surge."""
+
+    @functools.wraps(view)
+    def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        response = view(request, *args, **kwargs)
+        if response.status_code != 303:
+            add_never_cache_headers(response)
+        return response
+
+    return wrapped
+
+
+@functools.lru_cache(maxsize=16)
+def _thanks_url_parts(script_prefix: str) -> tuple[str, str]:
+    marker = "token"
+    head, tail = reverse("inbox:thanks", args=[marker]).rsplit(marker, 1)
+    return head, tail
+
+
+def _thanks_url(token: str) -> str:
+    """``reverse("inbox:thanks", args=[token])``, resolved once per script prefix (a tracking
+    token is URL-safe, nothing to quote)."""
+    head, tail = _thanks_url_parts(get_script_prefix())
+    return f"{head}{token}{tail}"
+
+
 @require_http_methods(["GET", "HEAD", "POST"])
-@never_cache
+@_form_not_cached
 def help_form(request: HttpRequest) -> HttpResponse:
     """The request form at /help; ``?type=<key>`` preselects a request type."""
     return _form_page(request, alias=None)
 
 
 @require_http_methods(["GET", "HEAD", "POST"])
-@never_cache
+@_form_not_cached
 def alias_form(request: HttpRequest, path: str) -> HttpResponse:
     """The same form at an admin-defined short path (/crisis, /refund), maybe preset."""
     alias = FormAlias.objects.select_related("request_type").filter(path=path, active=True).first()
@@ -157,7 +188,7 @@ def _form_page(request: HttpRequest, *, alias: FormAlias | None) -> HttpResponse
         # The crisis page's form link (/help?incident=<slug>): the form posts to its own URL.
         incident_hint=request.GET.get("incident", "")[:60] or None,
     )
-    return _see_other(reverse("inbox:thanks", args=[accepted.submission.tracking_token]))
+    return _see_other(_thanks_url(accepted.submission.tracking_token))
 
 
 def _uploaded_files(request: HttpRequest) -> list[UploadedFile]:

@@ -8,12 +8,12 @@ from typing import Any
 
 import pytest
 from django.test import Client
-from django.urls import reverse
+from django.urls import reverse, set_script_prefix
 
 from calmdesk.core.testing.factories import AgentFactory
 from calmdesk.customers.models import Customer
 from calmdesk.inbox.defaults import install_default_form
-from calmdesk.inbox.models import FormAlias
+from calmdesk.inbox.models import FormAlias, Submission
 from calmdesk.tickets.enums import MessageKind, TicketStatus
 from calmdesk.tickets.models import Attachment, Message, RequestType, Ticket
 from calmdesk.tickets.services import ticket_add_note, ticket_change_status, ticket_reply
@@ -467,6 +467,31 @@ def test_form_is_never_cached_so_back_button_gets_a_fresh_token(client: Client) 
     response = client.get("/help")
 
     assert "no-store" in response["Cache-Control"]
+
+
+def test_a_form_with_errors_is_never_cached_and_the_redirect_after_success_is_left_alone(
+    client: Client,
+) -> None:
+    invalid = submit(client, email="not an address")
+    accepted = submit(client)
+
+    assert invalid.status_code == 400
+    assert "no-store" in invalid["Cache-Control"]  # it holds the single-use token again
+    assert accepted.status_code == 303
+    assert not accepted.has_header("Cache-Control")  # a 303 without freshness is never stored
+
+
+def test_the_redirect_after_success_keeps_the_script_prefix(client: Client) -> None:
+    at_root = submit(client, form_token=str(uuid.uuid4()))
+    set_script_prefix("/desk/")  # as the WSGI handler sets it from SCRIPT_NAME
+    try:
+        under_desk = submit(client, form_token=str(uuid.uuid4()))
+    finally:
+        set_script_prefix("/")
+
+    tokens = list(Submission.objects.order_by("id").values_list("tracking_token", flat=True))
+    assert at_root["Location"] == f"/help/thanks/{tokens[0]}"
+    assert under_desk["Location"] == f"/desk/help/thanks/{tokens[1]}"
 
 
 def test_help_with_a_trailing_slash_leads_to_the_form(client: Client) -> None:
