@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import time
 import uuid
 from typing import Any
 
@@ -538,3 +539,19 @@ def test_the_form_announces_the_expected_wait_per_request_type(client: Client) -
     expected = format_wait(public_wait(request_type=refund, now=timezone.now()).minutes)
     assert "Expected wait" in html
     assert f'data-request-type="refund"><dt>Refund</dt><dd>{expected}</dd>' in html
+
+
+def test_form_tokens_are_version_7_uuids_in_the_order_they_were_issued(client: Client) -> None:
+    def issued() -> uuid.UUID:
+        page = client.get("/help").content.decode()
+        match = re.search(r'name="form_token" value="([0-9a-f]{32})"', page)
+        assert match is not None
+        return uuid.UUID(match.group(1))
+
+    first = issued()
+    time.sleep(0.002)
+    second = issued()
+
+    assert (first.version, first.variant) == (7, uuid.RFC_4122)
+    assert first.hex < second.hex
+    assert submit(client, form_token=second.hex).status_code == 303
