@@ -195,3 +195,83 @@ def test_a_chat_started_before_the_socket_is_ready_starts_once_it_is(
     assert Ticket.objects.get().channel == Channel.CHAT
     assert ChatSession.objects.get().name == "Ona Petraitė"
     context.close()
+
+
+def test_a_reply_read_while_the_connection_is_down_is_marked_seen_once_it_is_back(
+    desk: Any,
+    host_site: Any,  # noqa: F811
+    browser: Any,
+) -> None:
+    # The visitor's first connection goes straight through; the second (the widget's reconnect
+    # after the first drops) is held, unanswered, until the visitor has opened the panel.
+    sockets: list[Any] = []
+    servers: list[Any] = []
+    held: list[str] = []
+
+    def route(ws: Any) -> None:
+        sockets.append(ws)
+        if len(sockets) != 2:
+            servers.append(ws.connect_to_server())
+            return
+
+        def from_page(message: str) -> None:
+            if len(servers) == 2:
+                servers[1].send(message)
+            else:
+                held.append(message)
+
+        ws.on_message(from_page)
+
+    customer = browser.new_context(locale="en-GB")
+    shop = customer.new_page()
+    shop.set_default_timeout(TIMEOUT)
+    shop.route_web_socket(re.compile(r".*/ws/chat/ferries/$"), route)
+    shop.goto(host_site.url)
+    launcher = shop.locator("#calmdesk-chat .launcher")
+    launcher.click()
+    shop.fill("#calmdesk-chat input[name=name]", "Elif Demir")
+    shop.fill("#calmdesk-chat input[name=email]", "elif@example.com")
+    shop.fill("#calmdesk-chat textarea[name=text]", "Can I take my bicycle on the ferry?")
+    shop.locator("#calmdesk-chat button", has_text="Start the chat").click()
+    shop.locator("#calmdesk-chat li.m.visitor[data-id]", has_text="bicycle").wait_for()
+    launcher.click()  # the visitor closes the panel
+    ticket = Ticket.objects.get()
+
+    # The agent answers; the closed widget counts it as unread.
+    agent = browser.new_context(locale="en-GB")
+    desk_page = agent.new_page()
+    desk_page.set_default_timeout(TIMEOUT)
+    desk_page.goto(f"{desk.url}/accounts/login/")
+    desk_page.fill("input[name=username]", "maria")
+    desk_page.fill("input[name=password]", AGENT_PASSWORD)
+    desk_page.get_by_role("button", name="Sign in").click()
+    desk_page.goto(f"{desk.url}/agent/tickets/{ticket.pk}/")
+    desk_page.locator("#chat-presence.is-online").wait_for()
+    desk_page.locator("#chat-reply-body").fill("Yes, bicycles travel free.")
+    desk_page.locator("#chat-reply button[type=submit]").click()
+    shop.locator("#calmdesk-chat .launcher .unread", has_text="1").wait_for()
+
+    # The connection drops; the widget reconnects, and its new socket gets no hello yet.
+    sockets[0].close()
+    servers[0].close()
+    for _ in range(150):
+        if len(sockets) == 2:
+            break
+        shop.wait_for_timeout(100)
+    assert len(sockets) == 2, "the widget did not reconnect"
+
+    # The visitor opens the panel and reads the answer while the connection is not back.
+    launcher.click()
+    shop.locator("#calmdesk-chat li.m.agent", has_text="bicycles travel free").wait_for()
+    shop.wait_for_timeout(300)
+    assert ChatSession.objects.get().seen_message_id is None
+
+    # The connection comes back: the receipt goes, and the agent sees the answer was seen.
+    servers.append(sockets[1].connect_to_server())
+    for message in held:
+        servers[1].send(message)
+    desk_page.locator("#ticket-conversation .chat-seen").wait_for()
+    answer = ticket.messages.get(kind="outbound")
+    assert ChatSession.objects.get().seen_message_id == answer.pk
+    customer.close()
+    agent.close()

@@ -314,7 +314,9 @@
       var li = shown[id];
       if (li && li.classList && li.classList.contains("agent")) upto = Math.max(upto, parseInt(id, 10));
     });
-    if (upto > seenUpto) { seenUpto = upto; send({ type: "seen", upto: upto }); }
+    // Recorded only once sent: a receipt that could not go (the connection down, or not
+    // greeted yet) goes with the next hello.
+    if (upto > seenUpto && send({ type: "seen", upto: upto })) seenUpto = upto;
   }
 
   function markRead(upto) {
@@ -429,6 +431,7 @@
         list = null;
         showIntro(ev, ev.prefill);
       }
+      markSeen();
     } else if (ev.type === "ack") {
       var p = pending[ev.client];
       delete pending[ev.client];
