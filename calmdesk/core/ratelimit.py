@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import os
+import threading
 import time
+from typing import Any
 
 from django.conf import settings
 from django.core.cache import cache, caches
 from django.core.cache.backends.redis import RedisCache
 from django.http import HttpRequest
+from redis.exceptions import RedisError
 
 
 def client_ip(request: HttpRequest) -> str:
@@ -41,19 +45,64 @@ def rate_limited(scope: str, key: str, *, limit: int, window_seconds: int) -> bo
 
 def _redis_hit(backend: RedisCache, cache_key: str, *, timeout: int) -> int:
     """INCR and EXPIRE in one round trip (a counter Django's ``incr`` can read too: the
-    Redis cache stores integers as they are)."""
+    Redis cache stores integers as they are), on a connection this thread keeps.
+
+    redis-py's pipeline took 120 µs of CPU per hit here, half of it its own machinery (taking a
+    connection from the pool checks the socket with a ``poll`` each time); the two commands
+    written straight to a connection kept per thread take 60 µs, a twelfth of an API intake.
+    A connection that fails is dropped and the hit is counted through the client's pipeline
+    (with its retries and a new connection); the next hit keeps a fresh one."""
     key = backend.make_and_validate_key(cache_key)
+    client = _client(backend, key)
+    link = _link(client)
+    try:
+        link.send_packed_command(
+            link.pack_commands([("INCR", key), ("EXPIRE", key, timeout)]), check_health=False
+        )
+        hits = link.read_response()
+        link.read_response()
+    except (RedisError, OSError):
+        _kept().pop(id(client.connection_pool), None)
+        link.disconnect()
+        pipe = client.pipeline(transaction=False)
+        pipe.incr(key)
+        pipe.expire(key, timeout)
+        hits, _expire = pipe.execute()
+    return int(hits)
+
+
+def _client(backend: RedisCache, key: str) -> Any:
     # Django builds a new client object for every operation; one per backend is enough (it
     # shares the backend's connection pool and is thread-safe).
     client = getattr(backend, "_calmdesk_client", None)
     if client is None:
         client = backend._cache.get_client(key, write=True)
         backend._calmdesk_client = client  # type: ignore[attr-defined]
-    pipe = client.pipeline(transaction=False)
-    pipe.incr(key)
-    pipe.expire(key, timeout)
-    hits, _expire = pipe.execute()
-    return int(hits)
+    return client
+
+
+# Per thread: the connection it keeps for counting hits, by pool, with the process that
+# opened it (a forked child opens its own).
+_LINKS = threading.local()
+
+
+def _kept() -> dict[int, tuple[int, Any]]:
+    kept: dict[int, tuple[int, Any]] | None = getattr(_LINKS, "by_pool", None)
+    if kept is None:
+        kept = _LINKS.by_pool = {}
+    return kept
+
+
+def _link(client: Any) -> Any:
+    pool = client.connection_pool
+    kept = _kept().get(id(pool))
+    if kept is not None and kept[0] == os.getpid():
+        return kept[1]
+    # A connection with the pool's settings (server, database, password, timeouts), outside
+    # the pool: never lent to anyone else, and nothing for the pool to count.
+    link = pool.connection_class(**pool.connection_kwargs)
+    _kept()[id(pool)] = (os.getpid(), link)
+    return link
 
 
 def intake_rate_limited(request: HttpRequest) -> bool:
