@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import time
+from collections.abc import Iterator
 from typing import Any, Literal
 
 from django.conf import settings
@@ -13,7 +15,7 @@ from django.utils.translation import gettext as _
 from ninja import Field, Header, Router, Schema
 from pydantic import BaseModel, ConfigDict
 
-from calmdesk.core.ratelimit import intake_rate_limited
+from calmdesk.core.ratelimit import Hit, intake_rate_hit
 from calmdesk.inbox.models import SYSTEM_FIELD_KEYS, FieldType, FormField
 from calmdesk.inbox.selectors import wait_label
 from calmdesk.inbox.services import Accepted, intake_accept
@@ -298,24 +300,41 @@ def create_request(
       added to an open request, and the customer is told by email at the address on that
       request (the email in the body is unverified, so nothing of it is shown to the caller).
     """
-    if intake_rate_limited(request):
-        raise RateLimited(_retry_after())
-    language = _language(request, payload.language)
-    with translation.override(language):
-        intake_key = _intake_key(idempotency_key)
-        data = _submission_data(payload)
-        try:
-            submission = validate_submission(data, [], language=language)
-        except SubmissionInvalid as exc:
-            raise _error_paths(exc) from exc
-        accepted = intake_accept(submission=submission, channel=Channel.API, intake_key=intake_key)
-        # The answer as built, not validated again: ``request_out`` builds exactly RequestOut
-        # (tests compare it with the schema), and the surge's hot path saves a model round trip.
-        return JsonResponse(
-            request_out(accepted),
-            status=202 if accepted.created else 200,
-            content_type="application/json; charset=utf-8",
-        )
+    # The hit is counted now and its verdict read before anything is written: the rate
+    # limit's round trip to Redis goes on while the request is checked.
+    with intake_rate_hit(request) as hit, _limit_first(hit):
+        language = _language(request, payload.language)
+        with translation.override(language):
+            intake_key = _intake_key(idempotency_key)
+            data = _submission_data(payload)
+            try:
+                submission = validate_submission(data, [], language=language)
+            except SubmissionInvalid as exc:
+                raise _error_paths(exc) from exc
+            if hit.exceeded():
+                raise RateLimited(_retry_after())
+            accepted = intake_accept(
+                submission=submission, channel=Channel.API, intake_key=intake_key
+            )
+            # The answer as built, not validated again: ``request_out`` builds exactly
+            # RequestOut (tests compare it with the schema), and the surge's hot path saves a
+            # model round trip.
+            return JsonResponse(
+                request_out(accepted),
+                status=202 if accepted.created else 200,
+                content_type="application/json; charset=utf-8",
+            )
+
+
+@contextlib.contextmanager
+def _limit_first(hit: Hit) -> Iterator[None]:
+    """Over the rate limit the answer is 429, whether or not the request was valid."""
+    try:
+        yield
+    except SubmissionInvalid:
+        if hit.exceeded():
+            raise RateLimited(_retry_after()) from None
+        raise
 
 
 @router.get(

@@ -26,7 +26,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods
 
 from calmdesk.core.errors import DomainError, NotFound
-from calmdesk.core.ratelimit import intake_rate_limited
+from calmdesk.core.ratelimit import intake_rate_hit, intake_rate_limited
 from calmdesk.tickets.enums import Channel, TicketStatus
 from calmdesk.tickets.models import Ticket
 from calmdesk.tickets.permissions import access_ticket_by_token
@@ -43,6 +43,7 @@ from .selectors import (
 )
 from .services import intake_accept, tracking_url
 from .validation import (
+    CleanSubmission,
     SubmissionInvalid,
     active_form_fields,
     active_request_types,
@@ -160,17 +161,25 @@ def _form_page(request: HttpRequest, *, alias: FormAlias | None) -> HttpResponse
             request, alias=alias, language=language, preselect=preselect, token=_new_token()
         )
 
-    if intake_rate_limited(request):
-        return _rate_limited(request)
-    if request.POST.get(HONEYPOT_FIELD):
+    # The hit is counted now and its verdict read before anything is written or answered:
+    # the rate limit's round trip to Redis goes on while the request is checked (the body,
+    # uploads included, is read already: the CSRF check reads the form).
+    submission: CleanSubmission | SubmissionInvalid | None = None
+    with intake_rate_hit(request) as hit:
+        token = _form_token(request.POST.get(FORM_TOKEN_FIELD, ""))
+        data = submitted_values(request.POST)
+        files = _uploaded_files(request)
+        if not request.POST.get(HONEYPOT_FIELD):
+            try:
+                submission = validate_submission(data, files, language=language)
+            except SubmissionInvalid as invalid:
+                submission = invalid
+        if hit.exceeded():
+            return _rate_limited(request)
+    if submission is None:
         # A bot filled the invisible field: look like success, keep nothing.
         return render(request, "inbox/received.html")
-    token = _form_token(request.POST.get(FORM_TOKEN_FIELD, ""))
-    data = submitted_values(request.POST)
-    files = _uploaded_files(request)
-    try:
-        submission = validate_submission(data, files, language=language)
-    except SubmissionInvalid as exc:
+    if isinstance(submission, SubmissionInvalid):
         return _render_form(
             request,
             alias=alias,
@@ -178,7 +187,7 @@ def _form_page(request: HttpRequest, *, alias: FormAlias | None) -> HttpResponse
             preselect=preselect,
             token=token or _new_token(),
             values=data,
-            errors=exc.errors,
+            errors=submission.errors,
             files_dropped=bool(files),
             status=400,
         )

@@ -251,6 +251,19 @@ def test_over_the_rate_limit_is_429_with_retry_after(client: Client, intake_limi
     assert Ticket.objects.count() == 2
 
 
+def test_over_the_rate_limit_an_invalid_request_is_429_too(
+    client: Client, intake_limit: Any
+) -> None:
+    intake_limit(1)
+    post(client, valid_body())
+
+    bad_email = post(client, valid_body(email="not an address"))
+    bad_language = post(client, valid_body(language="xx"))
+
+    assert (bad_email.status_code, bad_language.status_code) == (429, 429)
+    assert bad_email.json()["code"] == "rate_limited"
+
+
 def test_form_endpoint_lists_fields_with_where_to_send_them(client: Client) -> None:
     response = client.get("/api/v1/form?language=tr")
 

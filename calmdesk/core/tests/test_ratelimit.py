@@ -12,13 +12,15 @@ from django.conf import settings
 from django.core.cache import caches
 
 from calmdesk.core import ratelimit
-from calmdesk.core.ratelimit import rate_limited
+from calmdesk.core.ratelimit import rate_hit, rate_limited
 
 pytestmark = pytest.mark.skipif(not settings.REDIS_URL, reason="the Redis path (CI's second run)")
 
 
 def _kept_link() -> object:
-    (_pid, link), *_rest = ratelimit._kept().values()
+    """The connection this thread keeps for the default cache's Redis."""
+    pool = ratelimit._client(caches["default"], "any").connection_pool
+    _pid, link = ratelimit._kept()[id(pool)]
     return link
 
 
@@ -57,3 +59,24 @@ def test_a_forked_child_opens_its_own_connection(monkeypatch: pytest.MonkeyPatch
     rate_limited("test", key, limit=3, window_seconds=3600)
 
     assert _kept_link() is not parents
+
+
+def test_two_hits_awaited_at_once_each_get_their_own_answer() -> None:
+    busy, quiet = uuid.uuid4().hex, uuid.uuid4().hex
+    rate_limited("test", busy, limit=1, window_seconds=3600)
+
+    with (
+        rate_hit("test", busy, limit=1, window_seconds=3600) as first,
+        rate_hit("test", quiet, limit=1, window_seconds=3600) as second,
+    ):
+        assert (second.exceeded(), first.exceeded()) == (False, True)
+
+    assert _kept_link() is not None  # one of the two is kept for the next hits
+
+
+def test_a_verdict_never_asked_for_is_read_at_the_end_of_the_block() -> None:
+    key = uuid.uuid4().hex
+    with rate_hit("test", key, limit=1, window_seconds=3600):
+        pass  # the request failed before it asked
+
+    assert rate_limited("test", key, limit=1, window_seconds=3600)  # the second hit: over

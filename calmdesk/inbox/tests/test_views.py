@@ -210,6 +210,19 @@ def test_filled_honeypot_looks_like_success_and_stores_nothing(client: Client) -
     assert Customer.objects.count() == 0
 
 
+def test_over_the_limit_an_invalid_form_and_a_bot_are_refused_too(
+    client: Client, settings: Any
+) -> None:
+    settings.CALMDESK = {**settings.CALMDESK, "INTAKE_RATE_LIMIT": 1}
+    submit(client)
+
+    invalid = submit(client, form_token=str(uuid.uuid4()), email="not an address")
+    bot = submit(client, form_token=str(uuid.uuid4()), website_address="http://spam.example")
+
+    assert (invalid.status_code, bot.status_code) == (429, 429)
+    assert Ticket.objects.count() == 1
+
+
 def test_flood_from_one_address_is_refused_with_retry_after(client: Client, settings: Any) -> None:
     settings.CALMDESK = {**settings.CALMDESK, "INTAKE_RATE_LIMIT": 2}
     tokens = [
