@@ -46,13 +46,13 @@ class Hit:
         *,
         verdict: bool | None = None,
         link: Any = None,
-        pool_id: int = 0,
+        pool: Any = None,
         limit: int = 0,
         recount: Callable[[], int] | None = None,
     ) -> None:
         self._verdict = verdict
         self._link = link
-        self._pool_id = pool_id
+        self._pool = pool
         self._limit = limit
         self._recount = recount
 
@@ -70,7 +70,7 @@ class Hit:
             link.disconnect()
             assert self._recount is not None
             return self._recount()  # counted again, by the client, with its retries
-        _give_back(self._pool_id, link)
+        _give_back(self._pool, link)
         return int(hits)
 
     def __enter__(self) -> Hit:
@@ -121,7 +121,7 @@ def _redis_send(backend: RedisCache, cache_key: str, *, limit: int, timeout: int
         hits, _expire = pipe.execute()
         return int(hits)
 
-    pool_id, link = _take(client)
+    pool, link = _take(client)
     try:
         link.send_packed_command(
             link.pack_commands([("INCR", key), ("EXPIRE", key, timeout)]), check_health=False
@@ -129,7 +129,7 @@ def _redis_send(backend: RedisCache, cache_key: str, *, limit: int, timeout: int
     except (RedisError, OSError):
         link.disconnect()
         return Hit(verdict=recount() > limit)
-    return Hit(link=link, pool_id=pool_id, limit=limit, recount=recount)
+    return Hit(link=link, pool=pool, limit=limit, recount=recount)
 
 
 def _client(backend: RedisCache, key: str) -> Any:
@@ -142,36 +142,37 @@ def _client(backend: RedisCache, key: str) -> Any:
     return client
 
 
-# Per thread: the connection it keeps for counting hits, by pool, with the process that
-# opened it (a forked child opens its own). A hit takes it while its answer is awaited, so a
+# Per thread: the connection it keeps for counting hits, by pool (held with the pool, so a
+# pool's id is never another's), with the process that opened it (a forked child opens its
+# own). A hit takes it while its answer is awaited, so a
 # second hit meanwhile (another limit checked before the first verdict is read) never reads
 # the first one's answer: it gets a connection of its own.
 _LINKS = threading.local()
 
 
-def _kept() -> dict[int, tuple[int, Any]]:
-    kept: dict[int, tuple[int, Any]] | None = getattr(_LINKS, "by_pool", None)
+def _kept() -> dict[int, tuple[int, Any, Any]]:
+    kept: dict[int, tuple[int, Any, Any]] | None = getattr(_LINKS, "by_pool", None)
     if kept is None:
         kept = _LINKS.by_pool = {}
     return kept
 
 
-def _take(client: Any) -> tuple[int, Any]:
+def _take(client: Any) -> tuple[Any, Any]:
     pool = client.connection_pool
     held = _kept().pop(id(pool), None)
-    if held is not None and held[0] == os.getpid():
-        return id(pool), held[1]
+    if held is not None and held[0] == os.getpid() and held[1] is pool:
+        return pool, held[2]
     # A connection with the pool's settings (server, database, password, timeouts), outside
     # the pool: never lent to anyone else, and nothing for the pool to count.
-    return id(pool), pool.connection_class(**pool.connection_kwargs)
+    return pool, pool.connection_class(**pool.connection_kwargs)
 
 
-def _give_back(pool_id: int, link: Any) -> None:
+def _give_back(pool: Any, link: Any) -> None:
     kept = _kept()
-    if pool_id in kept:  # another hit kept one meanwhile: one per thread is enough
+    if id(pool) in kept:  # another hit kept one meanwhile: one per thread is enough
         link.disconnect()
     else:
-        kept[pool_id] = (os.getpid(), link)
+        kept[id(pool)] = (os.getpid(), pool, link)
 
 
 def intake_rate_hit(request: HttpRequest) -> Hit:

@@ -20,7 +20,7 @@ pytestmark = pytest.mark.skipif(not settings.REDIS_URL, reason="the Redis path (
 def _kept_link() -> object:
     """The connection this thread keeps for the default cache's Redis."""
     pool = ratelimit._client(caches["default"], "any").connection_pool
-    _pid, link = ratelimit._kept()[id(pool)]
+    _pid, _pool, link = ratelimit._kept()[id(pool)]
     return link
 
 
