@@ -49,15 +49,39 @@ def desk(asgi_server: Any, host_site: Any) -> Any:  # noqa: F811
     return asgi_server
 
 
+def _page(browser: Any) -> tuple[Any, Any]:
+    """A new browser context (British English) and a page in it."""
+    context = browser.new_context(locale="en-GB")
+    page = context.new_page()
+    page.set_default_timeout(TIMEOUT)
+    return context, page
+
+
+def _start_chat(shop: Any, *, name: str, email: str, text: str) -> None:
+    """Fill the widget's pre-chat form and press Start."""
+    shop.fill("#calmdesk-chat input[name=name]", name)
+    shop.fill("#calmdesk-chat input[name=email]", email)
+    shop.fill("#calmdesk-chat textarea[name=text]", text)
+    shop.locator("#calmdesk-chat button", has_text="Start the chat").click()
+
+
+def _agent_maria(browser: Any, desk: Any) -> tuple[Any, Any]:
+    """Maria, signed in to the workspace in a context of her own."""
+    agent, desk_page = _page(browser)
+    desk_page.goto(f"{desk.url}/accounts/login/")
+    desk_page.fill("input[name=username]", "maria")
+    desk_page.fill("input[name=password]", AGENT_PASSWORD)
+    desk_page.get_by_role("button", name="Sign in").click()
+    return agent, desk_page
+
+
 def test_customer_and_agent_chat_live_with_typing_indicators(
     desk: Any,
     host_site: Any,  # noqa: F811
     browser: Any,
 ) -> None:
     # The customer, on their own site, opens the chat and sees the wait before starting.
-    customer = browser.new_context(locale="en-GB")
-    shop = customer.new_page()
-    shop.set_default_timeout(TIMEOUT)
+    customer, shop = _page(browser)
     shop.goto(host_site.url)
     shop.locator("#calmdesk-chat .launcher").click()
     wait = shop.locator("#calmdesk-chat .note.wait")
@@ -67,23 +91,19 @@ def test_customer_and_agent_chat_live_with_typing_indicators(
     )
     # Nobody online yet: the widget asks for an email address and says why.
     assert "Leave your email address" in shop.locator("#calmdesk-chat .note.busy").inner_text()
-    shop.fill("#calmdesk-chat input[name=name]", "Leyla Sadeghi")
-    shop.fill("#calmdesk-chat input[name=email]", "leyla@example.com")
-    shop.fill("#calmdesk-chat textarea[name=text]", "Is the 14:00 ferry to Rhodes running?")
-    shop.locator("#calmdesk-chat button", has_text="Start the chat").click()
+    _start_chat(
+        shop,
+        name="Leyla Sadeghi",
+        email="leyla@example.com",
+        text="Is the 14:00 ferry to Rhodes running?",
+    )
     shop.locator("#calmdesk-chat li.m.visitor[data-id]", has_text="14:00 ferry").wait_for()
 
     ticket = Ticket.objects.get()
     assert ticket.channel == Channel.CHAT
 
     # The agent finds it in the queue and opens it.
-    agent = browser.new_context(locale="en-GB")
-    desk_page = agent.new_page()
-    desk_page.set_default_timeout(TIMEOUT)
-    desk_page.goto(f"{desk.url}/accounts/login/")
-    desk_page.fill("input[name=username]", "maria")
-    desk_page.fill("input[name=password]", AGENT_PASSWORD)
-    desk_page.get_by_role("button", name="Sign in").click()
+    agent, desk_page = _agent_maria(browser, desk)
     desk_page.wait_for_selector("table.queue tbody tr.queue-row")
     row = desk_page.locator("table.queue tbody tr.queue-row", has_text=ticket.reference)
     row.locator(".ref").click()
@@ -172,17 +192,17 @@ def test_a_chat_started_before_the_socket_is_ready_starts_once_it_is(
         ws.connect_to_server().on_message(from_server)
         sockets.append(ws)
 
-    context = browser.new_context(locale="en-GB")
-    shop = context.new_page()
-    shop.set_default_timeout(TIMEOUT)
+    context, shop = _page(browser)
     shop.route_web_socket(re.compile(r".*/ws/chat/ferries/$"), hold_the_server)
     shop.goto(host_site.url)
     shop.locator("#calmdesk-chat .launcher").click()
     shop.locator("#calmdesk-chat .note.wait").wait_for()
-    shop.fill("#calmdesk-chat input[name=name]", "Ona Petraitė")
-    shop.fill("#calmdesk-chat input[name=email]", "ona@example.com")
-    shop.fill("#calmdesk-chat textarea[name=text]", "Is the night ferry to Kiel on time?")
-    shop.locator("#calmdesk-chat button", has_text="Start the chat").click()
+    _start_chat(
+        shop,
+        name="Ona Petraitė",
+        email="ona@example.com",
+        text="Is the night ferry to Kiel on time?",
+    )
     shop.wait_for_timeout(500)
     assert not Ticket.objects.exists()
     assert len(sockets) == 1, "the widget opened no socket"
@@ -222,29 +242,24 @@ def test_a_reply_read_while_the_connection_is_down_is_marked_seen_once_it_is_bac
 
         ws.on_message(from_page)
 
-    customer = browser.new_context(locale="en-GB")
-    shop = customer.new_page()
-    shop.set_default_timeout(TIMEOUT)
+    customer, shop = _page(browser)
     shop.route_web_socket(re.compile(r".*/ws/chat/ferries/$"), route)
     shop.goto(host_site.url)
     launcher = shop.locator("#calmdesk-chat .launcher")
     launcher.click()
-    shop.fill("#calmdesk-chat input[name=name]", "Elif Demir")
-    shop.fill("#calmdesk-chat input[name=email]", "elif@example.com")
-    shop.fill("#calmdesk-chat textarea[name=text]", "Can I take my bicycle on the ferry?")
-    shop.locator("#calmdesk-chat button", has_text="Start the chat").click()
+    _start_chat(
+        shop,
+        name="Elif Demir",
+        email="elif@example.com",
+        text="Can I take my bicycle on the ferry?",
+    )
     shop.locator("#calmdesk-chat li.m.visitor[data-id]", has_text="bicycle").wait_for()
     launcher.click()  # the visitor closes the panel
     ticket = Ticket.objects.get()
 
     # The agent answers; the closed widget counts it as unread.
-    agent = browser.new_context(locale="en-GB")
-    desk_page = agent.new_page()
-    desk_page.set_default_timeout(TIMEOUT)
-    desk_page.goto(f"{desk.url}/accounts/login/")
-    desk_page.fill("input[name=username]", "maria")
-    desk_page.fill("input[name=password]", AGENT_PASSWORD)
-    desk_page.get_by_role("button", name="Sign in").click()
+    agent, desk_page = _agent_maria(browser, desk)
+    desk_page.wait_for_selector("table.queue")  # signed in
     desk_page.goto(f"{desk.url}/agent/tickets/{ticket.pk}/")
     desk_page.locator("#chat-presence.is-online").wait_for()
     desk_page.locator("#chat-reply-body").fill("Yes, bicycles travel free.")
