@@ -31,10 +31,6 @@ from django_htmx.middleware import HtmxMiddleware
 API_PATH_PREFIX = "/api/"
 
 
-def is_api_request(request: HttpRequest) -> bool:
-    return request.path_info.startswith(API_PATH_PREFIX)
-
-
 class SiteOnly:
     """Mixin: the middleware runs for the web site and lets API requests through untouched.
 
@@ -90,7 +86,7 @@ class LocaleMiddleware(DjangoLocaleMiddleware):
 
     Django's looks twice per request whatever the URLs, and every path whose first segment
     could be a language code (``/help``, ``/api``) raised and caught a LookupError each time:
-    a quarter of the middleware chain's time on an API intake. The language (cookie, then
+    about 11 µs per request, on every page. The language (cookie, then
     Accept-Language), ``request.LANGUAGE_CODE``, ``Vary`` and ``Content-Language`` are the
     same as Django's; with ``i18n_patterns`` this is exactly Django's middleware.
     """
