@@ -36,10 +36,16 @@ class AsgiServer:
 @pytest.fixture
 def asgi_server(transactional_db: None, settings: Any) -> Iterator[AsgiServer]:
     import uvicorn
+    from channels.layers import channel_layers
     from django.db import connections
 
     from config.asgi import application
 
+    # A channel layer of this server's own: the layer keeps state bound to the event loop of
+    # the consumers receiving on it (channels_redis's receive lock), and none of an earlier
+    # test's server (another loop) may carry over. A CI run once failed with that lock "bound
+    # to a different event loop" while the widget's consumer received.
+    channel_layers.backends = {}
     # The server's threads close their connections after each request and socket call, so
     # the test database can be dropped at the end (PostgreSQL refuses while one is open).
     max_age = connections.settings["default"].get("CONN_MAX_AGE", 0)
@@ -63,6 +69,7 @@ def asgi_server(transactional_db: None, settings: Any) -> Iterator[AsgiServer]:
     finally:
         server.should_exit = True
         thread.join(timeout=10)
+        channel_layers.backends = {}
         connections.settings["default"]["CONN_MAX_AGE"] = max_age
 
 
